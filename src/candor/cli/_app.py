@@ -1,0 +1,176 @@
+"""Commands. Every CandorError is printed as a message (no traceback) with a non-zero exit code."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from candor.errors import CandorError, DataError
+
+app = typer.Typer(
+    name="candor",
+    help="A workbench that keeps machine-learning projects honest: no bare numbers.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"candor {version('candor')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """candor: audit, ladder, evaluate, forecast, size, register, serve, report."""
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="Project folder (created if missing).")] = Path("."),
+    source: Annotated[str, typer.Option(help="CSV, Parquet, or a bundled set such as sklearn:iris.")] = (
+        "sklearn:breast_cancer"
+    ),
+    target: Annotated[str | None, typer.Option(help="Target column (bundled sets know theirs).")] = None,
+    name: Annotated[str | None, typer.Option(help="Project name (default: the folder's name).")] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing candor.toml.")] = False,
+) -> None:
+    """Write a commented candor.toml and a .candor/ workspace."""
+    from candor.project import init_project
+
+    cfg = init_project(folder, name=name, source=source, target=target, force=force)
+    console.print(f"Wrote {cfg} and {cfg.parent / '.candor'}/. Edit [data] and [metric], then run candor.")
+
+
+def _read_predictions(path: Path) -> Any:
+    from candor.data import read_table
+
+    return read_table(str(path), ".") if path.exists() else read_table(str(path), ".")
+
+
+@app.command(name="evaluate")
+def evaluate_cmd(
+    predictions: Annotated[Path, typer.Argument(help="CSV or Parquet with true labels and predictions.")],
+    target: Annotated[str, typer.Option("--target", help="Column of true labels or values.")],
+    pred: Annotated[str | None, typer.Option("--pred", help="Column of predicted labels or values.")] = None,
+    proba: Annotated[
+        list[str] | None,
+        typer.Option("--proba", help="Probability column(s): the positive class's, or one per class "
+                     "in sorted class order."),
+    ] = None,
+    metric: Annotated[list[str] | None, typer.Option("--metric", help="Metric(s) to report (default: all that apply).")] = None,
+    group: Annotated[str | None, typer.Option(help="Group column: rows of one group are resampled together.")] = None,
+    task: Annotated[str | None, typer.Option(help="binary | multiclass | regression (default: inferred).")] = None,
+    level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
+    resamples: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 10_000,
+    method: Annotated[str, typer.Option(help="auto | bca | percentile.")] = "auto",
+    seed: Annotated[int, typer.Option(help="Seed of the resampling.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    track: Annotated[bool, typer.Option(help="Record the evaluation in MLflow.")] = True,
+    name: Annotated[str | None, typer.Option(help="Run name in MLflow.")] = None,
+) -> None:
+    """Evaluate predictions made anywhere: every metric with its interval, n and method."""
+    from candor.data import content_hash, read_table
+    from candor.stats import evaluate
+
+    frame = read_table(str(predictions), ".")
+    if frame.shape[0] == 0:
+        raise DataError(f"{predictions} has no rows")
+    needed = [target] + ([pred] if pred else []) + list(proba or []) + ([group] if group else [])
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        import difflib
+
+        hints = []
+        for c in missing:
+            near = difflib.get_close_matches(c, [str(x) for x in frame.columns], n=1)
+            hints.append(f"{c!r}" + (f" (did you mean {near[0]!r}?)" if near else ""))
+        raise DataError(
+            f"{predictions} has no column {', '.join(hints)}. Columns: {', '.join(map(str, frame.columns))}"
+        )
+    if pred is None and not proba:
+        raise DataError("give --pred COLUMN (predicted labels or values) and/or --proba COLUMN(s)")
+    score = None
+    if proba:
+        score = frame[proba[0]].to_numpy() if len(proba) == 1 else frame[proba].to_numpy()
+    project, costs = _project_or_none(predictions)
+    if project is not None:
+        costs = project.costs
+    ev = evaluate(
+        frame[target], frame[pred] if pred else None, score, metrics=metric or None, task=task,
+        groups=frame[group].to_numpy() if group else None, costs=costs, level=level,
+        n_resamples=resamples, method=method, seed=seed,
+    )
+    run_id = None
+    if track:
+        from candor.project import Project, log_evaluation, make_workspace
+        from candor.tracking import Tracker
+
+        tracker = project.tracker() if isinstance(project, Project) else Tracker.for_workspace(
+            make_workspace(Path.cwd()))
+        run_id = log_evaluation(
+            tracker, ev, run_name=name or f"evaluate {predictions.name}", dataset_hash=content_hash(frame),
+            project_root=project.root if project else Path.cwd(),
+            params={"predictions": str(predictions), "target": target, "pred": pred, "proba": proba,
+                    "method": method},
+        )
+    if as_json:
+        typer.echo(json.dumps({**ev.to_dict(), "mlflow_run_id": run_id}, indent=2, default=str))
+        return
+    from candor.cli._render import print_evaluation
+
+    print_evaluation(console, ev, title=str(predictions.name))
+    if run_id:
+        console.print(f"[dim]recorded in MLflow as run {run_id} ({tracker.uri})[/dim]")
+
+
+def _project_or_none(start: Path) -> tuple[Any, Any]:
+    from candor.config import find_config
+    from candor.project import Project
+
+    found = find_config(Path.cwd())
+    return (Project.load(found), None) if found else (None, None)
+
+
+@app.command()
+def demo(
+    folder: Annotated[Path, typer.Option("--dir", help="Demo project folder (created).")] = Path("candor-demo"),
+    seed: Annotated[int, typer.Option(help="Seed for models, split and resampling.")] = 0,
+    resamples: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 10_000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Run the loop on bundled data: models, a leaderboard with intervals, a comparison, claims."""
+    from candor.demo import run_demo
+
+    with console.status("Training and evaluating models on sklearn:breast_cancer..."):
+        res = run_demo(folder, seed=seed, n_resamples=resamples)
+    if as_json:
+        typer.echo(json.dumps(res.to_dict(), indent=2, default=str))
+        return
+    from candor.cli._render import print_demo
+
+    print_demo(console, res)
+
+
+def main() -> None:
+    """Console entry point: CandorErrors become a message and exit code 2, never a traceback."""
+    try:
+        app(standalone_mode=True)
+    except CandorError as exc:
+        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+        sys.exit(exc.exit_code)

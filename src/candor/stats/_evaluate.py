@@ -1,0 +1,172 @@
+"""``evaluate``: every metric with its interval, n and method, and the claims they support."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from candor.errors import MetricError
+from candor.stats._bootstrap import BOOTSTRAP_METHODS, bootstrap
+from candor.stats._claims import Claim, claim_for
+from candor.stats._delong import delong_interval
+from candor.stats._estimate import Estimate
+from candor.stats._inputs import Predictions, prepare_predictions
+from candor.stats._metrics import METRICS, Costs, Metric, default_metrics
+from candor.stats._proportion import clopper_pearson_interval, wilson_interval
+
+INTERVAL_METHODS = ("auto", *BOOTSTRAP_METHODS)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Metrics of one set of predictions: ``Estimate``s, the claims they support, and skipped ones."""
+
+    task: str
+    n: int
+    n_groups: int | None
+    level: float
+    seed: int
+    classes: tuple[Any, ...]
+    metrics: dict[str, Estimate]
+    claims: tuple[Claim, ...]
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> Estimate:
+        return self.metrics[name]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "n": self.n,
+            "n_groups": self.n_groups,
+            "level": self.level,
+            "seed": self.seed,
+            "classes": [c if isinstance(c, int | float | str) else str(c) for c in self.classes],
+            "metrics": {k: v.to_dict() for k, v in self.metrics.items()},
+            "claims": [c.to_dict() for c in self.claims],
+            "skipped": dict(self.skipped),
+        }
+
+
+def get_metric(name: str, task: str) -> Metric:
+    """The metric called ``name``, checked against the task; a clear error otherwise."""
+    if name not in METRICS:
+        import difflib
+
+        near = difflib.get_close_matches(name, METRICS, n=1)
+        hint = f" Did you mean {near[0]!r}?" if near else ""
+        raise MetricError(f"unknown metric {name!r}.{hint} Known metrics: {', '.join(METRICS)}")
+    m = METRICS[name]
+    if task not in m.tasks:
+        valid = [k for k, v in METRICS.items() if task in v.tasks]
+        raise MetricError(f"metric {name!r} does not apply to a {task} task; use one of {', '.join(valid)}")
+    return m
+
+
+def _why_undefined(metric: Metric, p: Predictions) -> str | None:
+    if metric.needs_score and p.score is None:
+        return "needs scores (probabilities); pass y_score"
+    if not metric.needs_score and p.pred is None:
+        return "needs predicted labels"
+    if metric.kind == "rank" and len(np.unique(p.y)) < 2:
+        return "needs both classes among the true labels"
+    return None
+
+
+def estimate_metric(
+    metric: Metric,
+    p: Predictions,
+    *,
+    groups: np.ndarray | None = None,
+    costs: Costs | None = None,
+    level: float = 0.95,
+    n_resamples: int = 10_000,
+    method: str = "auto",
+    seed: int = 0,
+) -> Estimate:
+    """One metric's ``Estimate``. ``method='auto'`` picks the closed form where one is sound.
+
+    Accuracy with independent rows gets Wilson (exact Clopper-Pearson at 0 or n errors); binary
+    ROC AUC gets DeLong; everything else, and anything with groups, the (cluster) BCa bootstrap.
+    """
+    if method not in INTERVAL_METHODS:
+        raise MetricError(f"unknown interval method {method!r}, expected one of {INTERVAL_METHODS}")
+    if method == "auto" and groups is None:
+        if metric.name == "accuracy":
+            assert p.pred is not None
+            k = int(np.sum(p.y == p.pred))
+            return (clopper_pearson_interval if k in (0, p.n) else wilson_interval)(k, p.n, level)
+        if metric.name == "roc_auc" and p.task == "binary":
+            assert p.score is not None
+            return delong_interval(p.y, p.score[:, 1], level)
+    rows = metric.rows(p, costs)
+    value = metric.exact(p) if metric.exact is not None else None
+    res = bootstrap(
+        rows,
+        groups=groups,
+        n_resamples=n_resamples,
+        level=level,
+        method="bca" if method == "auto" else method,
+        seed=seed,
+        value=value,
+    )
+    return res.estimate
+
+
+def evaluate(
+    y_true: Any,
+    y_pred: Any = None,
+    y_score: Any = None,
+    *,
+    metrics: list[str] | None = None,
+    task: str | None = None,
+    groups: Any = None,
+    costs: Costs | None = None,
+    level: float = 0.95,
+    n_resamples: int = 10_000,
+    method: str = "auto",
+    seed: int = 0,
+) -> Evaluation:
+    """Evaluate predictions: every metric as an ``Estimate``, plus plain-language claims.
+
+    ``y_score`` is the positive class's probability (binary) or one column per class in sorted
+    class order. ``groups`` (e.g. a customer id per row) switches to the cluster bootstrap, since
+    rows of one group are not independent.
+
+    >>> ev = evaluate([0, 1, 1, 0, 1, 1, 0, 1] * 25, [0, 1, 0, 0, 1, 1, 1, 1] * 25)
+    >>> ev["accuracy"].value, ev["accuracy"].method
+    (0.75, 'Wilson')
+    """
+    if not 0 < level < 1:
+        raise MetricError(f"level must be between 0 and 1 (e.g. 0.95), got {level}")
+    if n_resamples < 100:
+        raise MetricError(f"n_resamples={n_resamples} is too few for an interval; use at least 1,000")
+    p = prepare_predictions(y_true, y_pred, y_score, task)
+    g = None
+    if groups is not None:
+        g = np.asarray(groups)
+        if g.shape[0] != p.n:
+            raise MetricError(f"groups has {g.shape[0]} entries but there are {p.n} rows")
+    names = metrics or default_metrics(p.task, p.score is not None, costs is not None)
+    results: dict[str, Estimate] = {}
+    skipped: dict[str, str] = {}
+    claims: list[Claim] = []
+    for name in names:
+        metric = get_metric(name, p.task)
+        why = _why_undefined(metric, p)
+        if why is not None:
+            if metrics:  # asked for by name: say so loudly
+                raise MetricError(f"metric {name!r} {why}")
+            skipped[name] = why
+            continue
+        est = estimate_metric(
+            metric, p, groups=g, costs=costs, level=level, n_resamples=n_resamples,
+            method=method, seed=seed,
+        )
+        results[name] = est
+        errors = int(np.sum(p.y != p.pred)) if p.pred is not None and p.task != "regression" else None
+        claims.append(claim_for(metric, est, errors=errors))
+    n_groups = None if g is None else len(np.unique(g))
+    return Evaluation(p.task, p.n, n_groups, level, seed, p.classes, results, tuple(claims), skipped)
