@@ -56,6 +56,8 @@ def print_demo(console: Console, res: DemoResult) -> None:
         f"value ({level} interval)",
         box=box.SIMPLE_HEAD,
         padding=(0, 1),
+        pad_edge=False,
+        collapse_padding=True,
     )
     t.add_column("model", min_width=10)
     names = list(some.metrics)
