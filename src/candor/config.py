@@ -70,7 +70,7 @@ class Config(_Section):
     metric: MetricSection = Field(default_factory=MetricSection)  # type: ignore[arg-type]
     costs: CostsSection | None = None
     budgets: BudgetsSection = Field(default_factory=BudgetsSection)  # type: ignore[arg-type]
-    tracking: TrackingSection = Field(default_factory=TrackingSection)  # type: ignore[arg-type]
+    tracking: TrackingSection = Field(default_factory=TrackingSection)
 
     @field_validator("metric")
     @classmethod
@@ -93,7 +93,9 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
             return None
         ann = field.annotation
         candidates = [ann, *getattr(ann, "__args__", ())]
-        sub = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        sub = next(
+            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
+        )
         if sub is None:
             return None
         model = sub
@@ -119,7 +121,7 @@ def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
     return table_line
 
 
-def _describe(err: dict[str, Any], path: Path, text: str) -> str:
+def _describe(err: Any, path: Path, text: str) -> str:
     loc = tuple(err["loc"])
     key = ".".join(str(p) for p in loc)
     line = _line_of(text, loc) if loc else None
@@ -128,7 +130,7 @@ def _describe(err: dict[str, Any], path: Path, text: str) -> str:
         model = _model_at(loc)
         valid = list(model.model_fields) if model else []
         near = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.5)
-        hint = f" Did you mean {'.'.join(map(str, loc[:-1] + (near[0],)))!r}?" if near else ""
+        hint = f" Did you mean {'.'.join(map(str, (*loc[:-1], near[0])))!r}?" if near else ""
         return f"{where}: unknown key {key!r}.{hint} Valid keys here: {', '.join(valid)}."
     if err["type"] == "missing":
         return f"{where}: required key {key!r} is missing."
@@ -140,7 +142,9 @@ def parse_config(text: str, path: Path) -> Config:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}. Check quotes and [section] headers.") from exc
+        raise ConfigError(
+            f"{path}: not valid TOML: {exc}. Check quotes and [section] headers."
+        ) from exc
     try:
         return Config.model_validate(raw)
     except ValidationError as exc:

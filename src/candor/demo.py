@@ -30,8 +30,12 @@ def _models(seed: int) -> dict[str, Callable[[], Any]]:
 
     return {
         "dummy (prior)": lambda: DummyClassifier(strategy="prior"),
-        "logistic regression": lambda: make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)),
-        "random forest": lambda: RandomForestClassifier(n_estimators=200, random_state=seed, n_jobs=1),
+        "logistic regression": lambda: make_pipeline(
+            StandardScaler(), LogisticRegression(max_iter=1000)
+        ),
+        "random forest": lambda: RandomForestClassifier(
+            n_estimators=200, random_state=seed, n_jobs=1
+        ),
         "gradient boosting": lambda: HistGradientBoostingClassifier(random_state=seed),
     }
 
@@ -64,7 +68,9 @@ class DemoResult:
         }
 
 
-def run_demo(folder: str | Path = "candor-demo", *, seed: int = 0, n_resamples: int = 10_000) -> DemoResult:
+def run_demo(
+    folder: str | Path = "candor-demo", *, seed: int = 0, n_resamples: int = 10_000
+) -> DemoResult:
     """Create (or reuse) the demo project in ``folder`` and evaluate a few models honestly."""
     root = Path(folder)
     if not (root / "candor.toml").exists():
@@ -82,11 +88,16 @@ def run_demo(folder: str | Path = "candor-demo", *, seed: int = 0, n_resamples: 
         proba = model.predict_proba(X[split.test])
         classes = list(model.classes_)
         pred = np.asarray(classes)[np.argmax(proba, axis=1)]
-        ev = evaluate(y[split.test], pred, proba, metrics=DEMO_METRICS, n_resamples=n_resamples, seed=seed)
+        ev = evaluate(
+            y[split.test], pred, proba, metrics=DEMO_METRICS, n_resamples=n_resamples, seed=seed
+        )
         evaluations[name] = ev
         scores[name] = proba
         run_ids[name] = log_evaluation(
-            tracker, ev, run_name=f"demo: {name}", dataset_hash=ds.content_hash,
+            tracker,
+            ev,
+            run_name=f"demo: {name}",
+            dataset_hash=ds.content_hash,
             project_root=project.root,
             params={"model": name, **{f"split_{k}": v for k, v in split.to_dict().items()}},
         )
@@ -95,8 +106,14 @@ def run_demo(folder: str | Path = "candor-demo", *, seed: int = 0, n_resamples: 
     a, b = ranked[0], ranked[1]
     y_test = y[split.test]
     comparison = compare(
-        y_test, score_a=scores[a][:, 1], score_b=scores[b][:, 1], metric=primary, names=(a, b),
-        n_resamples=n_resamples, seed=seed,
+        y_test,
+        score_a=scores[a][:, 1],
+        score_b=scores[b][:, 1],
+        metric=primary,
+        names=(a, b),
+        n_resamples=n_resamples,
+        seed=seed,
     )
-    return DemoResult(root.resolve(), len(split.train), len(split.test), primary, evaluations,
-                      comparison, run_ids)
+    return DemoResult(
+        root.resolve(), len(split.train), len(split.test), primary, evaluations, comparison, run_ids
+    )

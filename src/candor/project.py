@@ -79,7 +79,9 @@ class Project:
         p = Path(path)
         cfg = p if p.is_file() else find_config(p)
         if cfg is None:
-            raise ConfigError(f"no {CONFIG_NAME} in {p.resolve()} or above it. Run `candor init` first.")
+            raise ConfigError(
+                f"no {CONFIG_NAME} in {p.resolve()} or above it. Run `candor init` first."
+            )
         return cls(cfg.parent.resolve(), load_config(cfg))
 
     @property
@@ -93,11 +95,15 @@ class Project:
 
     def tracker(self) -> Tracker:
         t = self.config.tracking
-        return Tracker.for_workspace(self.workspace, t.uri, t.experiment or self.config.project.name)
+        return Tracker.for_workspace(
+            self.workspace, t.uri, t.experiment or self.config.project.name
+        )
 
     def dataset(self) -> Dataset:
         d = self.config.data
-        return load_dataset(d.source, d.target, base_dir=self.root, task=d.task, group=d.group, time=d.time)
+        return load_dataset(
+            d.source, d.target, base_dir=self.root, task=d.task, group=d.group, time=d.time
+        )
 
     def split(self, ds: Dataset) -> Split:
         return split_dataset(ds, self.config.data.test_size, self.config.data.seed)

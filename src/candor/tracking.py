@@ -34,7 +34,10 @@ def default_tracking_uri(workspace: Path) -> str:
 
 def environment_tags() -> dict[str, str]:
     """Python and package versions, recorded with every run."""
-    tags = {"candor.env.python": platform.python_version(), "candor.env.platform": platform.platform()}
+    tags = {
+        "candor.env.python": platform.python_version(),
+        "candor.env.platform": platform.platform(),
+    }
     for pkg in _PACKAGES:
         try:
             tags[f"candor.env.{pkg}"] = metadata.version(pkg)
@@ -48,7 +51,10 @@ def git_commit(folder: Path) -> str | None:
     try:
         out = subprocess.run(
             ["git", "-C", str(folder), "rev-parse", "HEAD"],
-            capture_output=True, text=True, timeout=5, check=False,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
@@ -68,7 +74,9 @@ class Tracker:
     artifact_location: str | None
 
     @classmethod
-    def for_workspace(cls, workspace: Path, uri: str | None = None, experiment: str | None = None) -> Tracker:
+    def for_workspace(
+        cls, workspace: Path, uri: str | None = None, experiment: str | None = None
+    ) -> Tracker:
         uri = uri or os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri(workspace)
         artifacts = None
         if uri.startswith("sqlite:") or uri.startswith("file:"):
@@ -79,7 +87,9 @@ class Tracker:
         try:
             from mlflow.tracking import MlflowClient
         except ImportError as exc:  # pragma: no cover - mlflow is a hard dependency
-            raise TrackingError("mlflow is not installed: run `make demo` or pip install candor") from exc
+            raise TrackingError(
+                "mlflow is not installed: run `make demo` or pip install candor"
+            ) from exc
         import logging
 
         # MLflow and alembic announce every schema migration of a new store at INFO: keep quiet
@@ -91,7 +101,9 @@ class Tracker:
         exp = client.get_experiment_by_name(self.experiment)
         if exp is not None:
             return str(exp.experiment_id)
-        return str(client.create_experiment(self.experiment, artifact_location=self.artifact_location))
+        return str(
+            client.create_experiment(self.experiment, artifact_location=self.artifact_location)
+        )
 
     def log_run(
         self,
@@ -138,5 +150,10 @@ def estimate_metrics(prefix: str, estimates: dict[str, Any]) -> dict[str, float]
     out: dict[str, float] = {}
     for name, e in estimates.items():
         key = f"{prefix}{name}"
-        out[key], out[f"{key}_low"], out[f"{key}_high"], out[f"{key}_n"] = e.value, e.low, e.high, e.n
+        out[key], out[f"{key}_low"], out[f"{key}_high"], out[f"{key}_n"] = (
+            e.value,
+            e.low,
+            e.high,
+            e.n,
+        )
     return {k: v for k, v in out.items() if v == v}  # MLflow rejects NaN on some stores

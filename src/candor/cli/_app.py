@@ -42,40 +42,56 @@ def _root(
 
 @app.command()
 def init(
-    folder: Annotated[Path, typer.Argument(help="Project folder (created if missing).")] = Path("."),
-    source: Annotated[str, typer.Option(help="CSV, Parquet, or a bundled set such as sklearn:iris.")] = (
-        "sklearn:breast_cancer"
+    folder: Annotated[Path, typer.Argument(help="Project folder (created if missing).")] = Path(
+        "."
     ),
-    target: Annotated[str | None, typer.Option(help="Target column (bundled sets know theirs).")] = None,
-    name: Annotated[str | None, typer.Option(help="Project name (default: the folder's name).")] = None,
+    source: Annotated[
+        str, typer.Option(help="CSV, Parquet, or a bundled set such as sklearn:iris.")
+    ] = ("sklearn:breast_cancer"),
+    target: Annotated[
+        str | None, typer.Option(help="Target column (bundled sets know theirs).")
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Project name (default: the folder's name).")
+    ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite an existing candor.toml.")] = False,
 ) -> None:
     """Write a commented candor.toml and a .candor/ workspace."""
     from candor.project import init_project
 
     cfg = init_project(folder, name=name, source=source, target=target, force=force)
-    console.print(f"Wrote {cfg} and {cfg.parent / '.candor'}/. Edit [data] and [metric], then run candor.")
-
-
-def _read_predictions(path: Path) -> Any:
-    from candor.data import read_table
-
-    return read_table(str(path), ".") if path.exists() else read_table(str(path), ".")
+    console.print(
+        f"Wrote {cfg} and {cfg.parent / '.candor'}/. Edit [data] and [metric], then run candor."
+    )
 
 
 @app.command(name="evaluate")
 def evaluate_cmd(
-    predictions: Annotated[Path, typer.Argument(help="CSV or Parquet with true labels and predictions.")],
+    predictions: Annotated[
+        Path, typer.Argument(help="CSV or Parquet with true labels and predictions.")
+    ],
     target: Annotated[str, typer.Option("--target", help="Column of true labels or values.")],
-    pred: Annotated[str | None, typer.Option("--pred", help="Column of predicted labels or values.")] = None,
+    pred: Annotated[
+        str | None, typer.Option("--pred", help="Column of predicted labels or values.")
+    ] = None,
     proba: Annotated[
         list[str] | None,
-        typer.Option("--proba", help="Probability column(s): the positive class's, or one per class "
-                     "in sorted class order."),
+        typer.Option(
+            "--proba",
+            help="Probability column(s): the positive class's, or one per class "
+            "in sorted class order.",
+        ),
     ] = None,
-    metric: Annotated[list[str] | None, typer.Option("--metric", help="Metric(s) to report (default: all that apply).")] = None,
-    group: Annotated[str | None, typer.Option(help="Group column: rows of one group are resampled together.")] = None,
-    task: Annotated[str | None, typer.Option(help="binary | multiclass | regression (default: inferred).")] = None,
+    metric: Annotated[
+        list[str] | None,
+        typer.Option("--metric", help="Metric(s) to report (default: all that apply)."),
+    ] = None,
+    group: Annotated[
+        str | None, typer.Option(help="Group column: rows of one group are resampled together.")
+    ] = None,
+    task: Annotated[
+        str | None, typer.Option(help="binary | multiclass | regression (default: inferred).")
+    ] = None,
     level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
     resamples: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 10_000,
     method: Annotated[str, typer.Option(help="auto | bca | percentile.")] = "auto",
@@ -108,26 +124,44 @@ def evaluate_cmd(
     score = None
     if proba:
         score = frame[proba[0]].to_numpy() if len(proba) == 1 else frame[proba].to_numpy()
-    project, costs = _project_or_none(predictions)
-    if project is not None:
-        costs = project.costs
+    project = _project_here()
+    costs = project.costs if project is not None else None
     ev = evaluate(
-        frame[target], frame[pred] if pred else None, score, metrics=metric or None, task=task,
-        groups=frame[group].to_numpy() if group else None, costs=costs, level=level,
-        n_resamples=resamples, method=method, seed=seed,
+        frame[target],
+        frame[pred] if pred else None,
+        score,
+        metrics=metric or None,
+        task=task,
+        groups=frame[group].to_numpy() if group else None,
+        costs=costs,
+        level=level,
+        n_resamples=resamples,
+        method=method,
+        seed=seed,
     )
     run_id = None
     if track:
-        from candor.project import Project, log_evaluation, make_workspace
+        from candor.project import log_evaluation, make_workspace
         from candor.tracking import Tracker
 
-        tracker = project.tracker() if isinstance(project, Project) else Tracker.for_workspace(
-            make_workspace(Path.cwd()))
+        tracker = (
+            project.tracker()
+            if project is not None
+            else Tracker.for_workspace(make_workspace(Path.cwd()))
+        )
         run_id = log_evaluation(
-            tracker, ev, run_name=name or f"evaluate {predictions.name}", dataset_hash=content_hash(frame),
+            tracker,
+            ev,
+            run_name=name or f"evaluate {predictions.name}",
+            dataset_hash=content_hash(frame),
             project_root=project.root if project else Path.cwd(),
-            params={"predictions": str(predictions), "target": target, "pred": pred, "proba": proba,
-                    "method": method},
+            params={
+                "predictions": str(predictions),
+                "target": target,
+                "pred": pred,
+                "proba": proba,
+                "method": method,
+            },
         )
     if as_json:
         typer.echo(json.dumps({**ev.to_dict(), "mlflow_run_id": run_id}, indent=2, default=str))
@@ -139,17 +173,20 @@ def evaluate_cmd(
         console.print(f"[dim]recorded in MLflow as run {run_id} ({tracker.uri})[/dim]")
 
 
-def _project_or_none(start: Path) -> tuple[Any, Any]:
+def _project_here() -> Any:
+    """The project the current folder belongs to, or None."""
     from candor.config import find_config
     from candor.project import Project
 
     found = find_config(Path.cwd())
-    return (Project.load(found), None) if found else (None, None)
+    return Project.load(found) if found else None
 
 
 @app.command()
 def demo(
-    folder: Annotated[Path, typer.Option("--dir", help="Demo project folder (created).")] = Path("candor-demo"),
+    folder: Annotated[Path, typer.Option("--dir", help="Demo project folder (created).")] = Path(
+        "candor-demo"
+    ),
     seed: Annotated[int, typer.Option(help="Seed for models, split and resampling.")] = 0,
     resamples: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 10_000,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,

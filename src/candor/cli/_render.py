@@ -16,7 +16,10 @@ def _cell(e: Estimate) -> str:
 
 def evaluation_table(ev: Evaluation, title: str = "Evaluation") -> Table:
     level = f"{ev.level:.0%}"
-    t = Table(title=f"{title}: {ev.task}, n={ev.n:,}" + (f" in {ev.n_groups:,} groups" if ev.n_groups else ""))
+    t = Table(
+        title=f"{title}: {ev.task}, n={ev.n:,}"
+        + (f" in {ev.n_groups:,} groups" if ev.n_groups else "")
+    )
     t.add_column("metric")
     t.add_column("value")
     t.add_column(f"{level} interval")
@@ -24,8 +27,13 @@ def evaluation_table(ev: Evaluation, title: str = "Evaluation") -> Table:
     t.add_column("method")
     for name, e in ev.metrics.items():
         arrow = "↑" if METRICS[name].greater_is_better else "↓"
-        t.add_row(f"{METRICS[name].label} {arrow}", f"{e.value:.4f}", f"{e.low:.4f} - {e.high:.4f}",
-                  f"{e.n:,}", e.method)
+        t.add_row(
+            f"{METRICS[name].label} {arrow}",
+            f"{e.value:.4f}",
+            f"{e.low:.4f} - {e.high:.4f}",
+            f"{e.n:,}",
+            e.method,
+        )
     return t
 
 
@@ -70,8 +78,10 @@ def print_demo(console: Console, res: DemoResult) -> None:
     best_ev = res.leaderboard()[0][1]
     methods = {m: best_ev[m].method for m in names}
     console.print(
-        "[dim]n = " + f"{some.n:,} test rows; methods (best model): "
-        + "; ".join(f"{METRICS[m].label}: {meth}" for m, meth in methods.items()) + "[/dim]"
+        "[dim]n = "
+        + f"{some.n:,} test rows; methods (best model): "
+        + "; ".join(f"{METRICS[m].label}: {meth}" for m, meth in methods.items())
+        + "[/dim]"
     )
     print_comparison(console, res.comparison)
     best = res.leaderboard()[0]

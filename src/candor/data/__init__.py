@@ -4,4 +4,12 @@ from candor.data._hash import content_hash
 from candor.data._load import BUNDLED, Dataset, load_dataset, read_table
 from candor.data._split import Split, split_dataset
 
-__all__ = ["BUNDLED", "Dataset", "Split", "content_hash", "load_dataset", "read_table", "split_dataset"]
+__all__ = [
+    "BUNDLED",
+    "Dataset",
+    "Split",
+    "content_hash",
+    "load_dataset",
+    "read_table",
+    "split_dataset",
+]

@@ -23,7 +23,12 @@ def _sklearn(loader_name: str) -> Callable[[], tuple[pd.DataFrame, str]]:
         frame = bunch.frame.copy()
         target = "target"
         names = getattr(bunch, "target_names", None)
-        if names is not None and len(names) and isinstance(names[0], str) and loader_name != "load_digits":
+        if (
+            names is not None
+            and len(names)
+            and isinstance(names[0], str)
+            and loader_name != "load_digits"
+        ):
             frame[target] = np.asarray(names)[frame[target].to_numpy()]
         return frame, target
 
@@ -128,10 +133,12 @@ def load_dataset(
         )
     if time is not None:
         frame = frame.assign(**{time: _as_time(frame[time], time, source)})
-    return Dataset(frame, target, task, source, group, time, content_hash(frame))  # type: ignore[arg-type]
+    return Dataset(frame, target, task, source, group, time, content_hash(frame))
 
 
-def _check_frame(frame: pd.DataFrame, source: str, target: str, group: str | None, time: str | None) -> None:
+def _check_frame(
+    frame: pd.DataFrame, source: str, target: str, group: str | None, time: str | None
+) -> None:
     if frame.shape[0] == 0:
         raise DataError(f"{source} has no rows. Check the file, or the query that wrote it.")
     for role, col in (("target", target), ("group", group), ("time", time)):

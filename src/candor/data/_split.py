@@ -51,7 +51,9 @@ def split_dataset(ds: Dataset, test_size: float = 0.25, seed: int = 0) -> Split:
     if ds.group is not None:
         groups = ds.frame[ds.group].to_numpy()
         if ds.frame[ds.group].isna().any():
-            raise DataError(f"group column {ds.group!r} has missing values; every row needs a group")
+            raise DataError(
+                f"group column {ds.group!r} has missing values; every row needs a group"
+            )
         if len(np.unique(groups)) < 2:
             raise DataError(f"group column {ds.group!r} has a single value: cannot split by group")
         gss = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
@@ -63,7 +65,9 @@ def split_dataset(ds: Dataset, test_size: float = 0.25, seed: int = 0) -> Split:
         _, counts = np.unique(y, return_counts=True)
         if counts.min() >= 2:
             stratify = y
-    train, test = train_test_split(positions, test_size=test_size, random_state=seed, stratify=stratify)
+    train, test = train_test_split(
+        positions, test_size=test_size, random_state=seed, stratify=stratify
+    )
     strategy: Strategy = "stratified" if stratify is not None else "random"
     return Split(np.sort(train), np.sort(test), strategy, seed, test_size)
 

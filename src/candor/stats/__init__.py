@@ -3,7 +3,13 @@
 Pure numerical code: arrays in, frozen results out; no printing, files, config or tracking.
 """
 
-from candor.stats._bootstrap import BootstrapResult, RowStats, bootstrap, paired_rows, rows_from_codes
+from candor.stats._bootstrap import (
+    BootstrapResult,
+    RowStats,
+    bootstrap,
+    paired_rows,
+    rows_from_codes,
+)
 from candor.stats._claims import Claim, claim_for, detectable_difference
 from candor.stats._compare import Comparison, compare
 from candor.stats._delong import delong, delong_interval, delong_paired

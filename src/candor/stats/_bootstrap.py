@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import sparse, special
@@ -101,13 +102,13 @@ def _units(rows: RowStats, groups: np.ndarray | None) -> _Units:
         member = sparse.csr_matrix(
             (np.ones(rows.n_rows), (gidx, np.arange(rows.n_rows))), shape=(n_groups, rows.n_rows)
         )
-        X = member @ rows.X
-        if sparse.issparse(X) and X.shape[1] <= 64:
-            X = X.toarray()
-        return _Units(X, np.ones(n_groups, dtype=np.int64), rows.statistic, True)
+        summed: Any = member @ rows.X
+        if sparse.issparse(summed) and summed.shape[1] <= 64:
+            summed = summed.toarray()
+        return _Units(summed, np.ones(n_groups, dtype=np.int64), rows.statistic, True)
     if rows.codes is not None:
         _, first, counts = np.unique(rows.codes, return_index=True, return_counts=True)
-        X = rows.X[first]
+        X: Any = rows.X[first]
         if sparse.issparse(X):
             X = X.toarray() if X.shape[0] * X.shape[1] <= _CHUNK_ELEMENTS else X.tocsr()
         return _Units(X, counts.astype(np.int64), rows.statistic, False)
@@ -150,7 +151,7 @@ def _jackknife(units: _Units) -> np.ndarray:
     chunk = max(1, _CHUNK_ELEMENTS // max(F, 1))
     out = np.empty(U)
     for start in range(0, U, chunk):
-        block = units.X[start : start + chunk]
+        block: Any = units.X[start : start + chunk]
         block = block.toarray() if sparse.issparse(block) else np.asarray(block, dtype=float)
         out[start : start + chunk] = units.statistic(total[None, :] - block)
     return out
@@ -214,7 +215,9 @@ def bootstrap(
     True
     """
     if method not in BOOTSTRAP_METHODS:
-        raise ValueError(f"unknown bootstrap method {method!r}, expected one of {BOOTSTRAP_METHODS}")
+        raise ValueError(
+            f"unknown bootstrap method {method!r}, expected one of {BOOTSTRAP_METHODS}"
+        )
     if rows.n_rows == 0:
         raise ValueError("cannot bootstrap a statistic of zero rows")
     rng = np.random.default_rng(seed)

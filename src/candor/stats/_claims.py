@@ -45,15 +45,17 @@ def claim_for(metric: Metric, estimate: Estimate, *, errors: int | None = None) 
         bound = rule_of_three_upper(n, estimate.level)
         return Claim(
             metric.name,
-            f"No errors in {n:,} rows. That supports \"error rate below {bound:.2%}\" ({pct} one-sided, "
-            f"rule of three), not \"100% accurate\".",
+            f'No errors in {n:,} rows. That supports "error rate below {bound:.2%}" ({pct} one-sided, '
+            f'rule of three), not "100% accurate".',
         )
     text = (
         f"{label} is between {estimate.low:.3f} and {estimate.high:.3f} ({pct} CI, {n:,} "
         f"{'groups' if 'cluster' in estimate.method else 'rows'}, {estimate.method}); "
     )
     if estimate.low == estimate.high:
-        text += "the interval has no width, so the data cannot say how far this would move on new rows."
+        text += (
+            "the interval has no width, so the data cannot say how far this would move on new rows."
+        )
     else:
         text += (
             f"a true change smaller than ±{detectable_difference(estimate):.3f} would likely go "

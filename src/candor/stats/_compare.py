@@ -110,8 +110,13 @@ def compare(
     pb = prepare_predictions(y_true, pred_b, score_b, pa.task, classes or pa.classes or None)
     m = get_metric(metric, pa.task)
     g = None if groups is None else np.asarray(groups)
-    opts: dict[str, Any] = {"groups": g, "costs": costs, "level": level,
-                            "n_resamples": n_resamples, "seed": seed}
+    opts: dict[str, Any] = {
+        "groups": g,
+        "costs": costs,
+        "level": level,
+        "n_resamples": n_resamples,
+        "seed": seed,
+    }
     est_a, est_b = estimate_metric(m, pa, **opts), estimate_metric(m, pb, **opts)
     p_value: float | None = None
     test = ""
@@ -121,13 +126,16 @@ def compare(
         test = "DeLong"
     else:
         if m.needs_score and (pa.score is None or pb.score is None):
-            raise MetricError(f"metric {metric!r} needs scores for both models: pass score_a and score_b")
+            raise MetricError(
+                f"metric {metric!r} needs scores for both models: pass score_a and score_b"
+            )
         rows = paired_rows(m.rows(pa, costs), m.rows(pb, costs))
         value = None
         if m.exact is not None:
             value = m.exact(pa) - m.exact(pb)
-        diff = bootstrap(rows, groups=g, n_resamples=n_resamples, level=level, seed=seed,
-                         value=value).estimate
+        diff = bootstrap(
+            rows, groups=g, n_resamples=n_resamples, level=level, seed=seed, value=value
+        ).estimate
         diff = Estimate(diff.value, diff.low, diff.high, level, diff.n, "paired " + diff.method)
         if m.name == "accuracy":
             assert pa.pred is not None and pb.pred is not None

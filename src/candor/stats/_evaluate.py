@@ -61,7 +61,9 @@ def get_metric(name: str, task: str) -> Metric:
     m = METRICS[name]
     if task not in m.tasks:
         valid = [k for k, v in METRICS.items() if task in v.tasks]
-        raise MetricError(f"metric {name!r} does not apply to a {task} task; use one of {', '.join(valid)}")
+        raise MetricError(
+            f"metric {name!r} does not apply to a {task} task; use one of {', '.join(valid)}"
+        )
     return m
 
 
@@ -142,7 +144,9 @@ def evaluate(
     if not 0 < level < 1:
         raise MetricError(f"level must be between 0 and 1 (e.g. 0.95), got {level}")
     if n_resamples < 100:
-        raise MetricError(f"n_resamples={n_resamples} is too few for an interval; use at least 1,000")
+        raise MetricError(
+            f"n_resamples={n_resamples} is too few for an interval; use at least 1,000"
+        )
     p = prepare_predictions(y_true, y_pred, y_score, task)
     g = None
     if groups is not None:
@@ -162,11 +166,21 @@ def evaluate(
             skipped[name] = why
             continue
         est = estimate_metric(
-            metric, p, groups=g, costs=costs, level=level, n_resamples=n_resamples,
-            method=method, seed=seed,
+            metric,
+            p,
+            groups=g,
+            costs=costs,
+            level=level,
+            n_resamples=n_resamples,
+            method=method,
+            seed=seed,
         )
         results[name] = est
-        errors = int(np.sum(p.y != p.pred)) if p.pred is not None and p.task != "regression" else None
+        errors = (
+            int(np.sum(p.y != p.pred)) if p.pred is not None and p.task != "regression" else None
+        )
         claims.append(claim_for(metric, est, errors=errors))
     n_groups = None if g is None else len(np.unique(g))
-    return Evaluation(p.task, p.n, n_groups, level, seed, p.classes, results, tuple(claims), skipped)
+    return Evaluation(
+        p.task, p.n, n_groups, level, seed, p.classes, results, tuple(claims), skipped
+    )

@@ -67,7 +67,9 @@ def prepare_predictions(
             f"y_true has {int(_missing(y).sum())} missing values; drop those rows or fill the target"
         )
     if y_pred is None and y_score is None:
-        raise MetricError("give predictions: y_pred (labels or values), y_score (probabilities), or both")
+        raise MetricError(
+            "give predictions: y_pred (labels or values), y_score (probabilities), or both"
+        )
     pred = None if y_pred is None else _as_1d("y_pred", y_pred)
     if pred is not None:
         if pred.shape[0] != y.shape[0]:
@@ -82,7 +84,7 @@ def prepare_predictions(
         raise MetricError(f"unknown task {task!r}, expected one of {', '.join(TASKS)}")
     if task == "regression":
         return _regression(y, pred, y_score)
-    return _classification(task, y, pred, y_score, classes)  # type: ignore[arg-type]
+    return _classification(task, y, pred, y_score, classes)
 
 
 def _regression(y: np.ndarray, pred: np.ndarray | None, y_score: Any) -> Predictions:
@@ -121,7 +123,9 @@ def _classification(
     else:
         unknown = set(class_order(y, pred)) - set(classes)
         if unknown:
-            raise MetricError(f"labels {sorted(map(str, unknown))} are not among classes {list(classes)}")
+            raise MetricError(
+                f"labels {sorted(map(str, unknown))} are not among classes {list(classes)}"
+            )
     score = None
     if y_score is not None:
         score = np.asarray(y_score.to_numpy() if hasattr(y_score, "to_numpy") else y_score)

@@ -39,4 +39,6 @@ def mcnemar(b: int, c: int, exact: bool | None = None) -> McNemarResult:
         p = float(stats.binomtest(min(b, c), n, 0.5).pvalue)
         return McNemarResult(b, c, float(min(b, c)), min(p, 1.0), "McNemar exact")
     chi2 = (abs(b - c) - 1) ** 2 / n
-    return McNemarResult(b, c, chi2, float(stats.chi2.sf(chi2, 1)), "McNemar chi-square (corrected)")
+    return McNemarResult(
+        b, c, chi2, float(stats.chi2.sf(chi2, 1)), "McNemar chi-square (corrected)"
+    )

@@ -21,9 +21,9 @@ from candor.stats._inputs import Predictions
 Kind = Literal["proportion", "rank", "loss", "cost", "regression"]
 
 #: scores with at most this many distinct values are ranked exactly; above it they are binned
-EXACT_LEVELS = 2048
+EXACT_LEVELS = 512
 #: quantile bins for rank metrics on many distinct scores (bootstrap spread only; centre is exact)
-SCORE_BINS = 1000
+SCORE_BINS = 512
 _EPS = 1e-15
 
 
@@ -153,7 +153,9 @@ def ap_from_counts(neg: np.ndarray, pos: np.ndarray) -> np.ndarray:
     return np.divide(num, total, out=np.full(num.shape, np.nan), where=total > 0)
 
 
-def _binary_rank_rows(of_counts: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable[..., RowStats]:
+def _binary_rank_rows(
+    of_counts: Callable[[np.ndarray, np.ndarray], np.ndarray],
+) -> Callable[..., RowStats]:
     def rows(p: Predictions, costs: Costs | None = None) -> RowStats:
         assert p.score is not None
         levels, n_levels = score_levels(p.score[:, 1])
@@ -198,7 +200,9 @@ def _multiclass_rank_rows(
     return rows
 
 
-def _rank_rows(binary_stat: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable[..., RowStats]:
+def _rank_rows(
+    binary_stat: Callable[[np.ndarray, np.ndarray], np.ndarray],
+) -> Callable[..., RowStats]:
     binary, multi = _binary_rank_rows(binary_stat), _multiclass_rank_rows(binary_stat)
 
     def rows(p: Predictions, costs: Costs | None = None) -> RowStats:
@@ -224,7 +228,9 @@ def _exact_pr_auc(p: Predictions) -> float:
 
 
 # --- per-row means: probabilistic losses and regression errors --------------------------------------
-def _mean_rows(per_row: Callable[[Predictions], np.ndarray], finish: Callable[[np.ndarray], np.ndarray]):  # type: ignore[no-untyped-def]
+def _mean_rows(
+    per_row: Callable[[Predictions], np.ndarray], finish: Callable[[np.ndarray], np.ndarray]
+) -> Callable[..., RowStats]:
     def rows(p: Predictions, costs: Costs | None = None) -> RowStats:
         values = per_row(p)
         X = np.column_stack([values, np.ones_like(values)])
@@ -276,39 +282,97 @@ METRICS: dict[str, Metric] = {
     for m in [
         Metric("accuracy", "accuracy", _CLS, False, True, "proportion", _confusion_rows(_accuracy)),
         Metric(
-            "balanced_accuracy", "balanced accuracy", _CLS, False, True, "proportion",
+            "balanced_accuracy",
+            "balanced accuracy",
+            _CLS,
+            False,
+            True,
+            "proportion",
             _confusion_rows(_balanced_accuracy),
         ),
-        Metric("precision", "precision", _BIN, False, True, "proportion", _confusion_rows(_precision)),
+        Metric(
+            "precision", "precision", _BIN, False, True, "proportion", _confusion_rows(_precision)
+        ),
         Metric("recall", "recall", _BIN, False, True, "proportion", _confusion_rows(_recall)),
         Metric("f1", "F1", _BIN, False, True, "proportion", _confusion_rows(_f1)),
         Metric(
-            "precision_macro", "precision (macro)", _CLS, False, True, "proportion",
+            "precision_macro",
+            "precision (macro)",
+            _CLS,
+            False,
+            True,
+            "proportion",
             _confusion_rows(lambda S, k: _macro(S, k, "precision")),
         ),
         Metric(
-            "recall_macro", "recall (macro)", _CLS, False, True, "proportion",
+            "recall_macro",
+            "recall (macro)",
+            _CLS,
+            False,
+            True,
+            "proportion",
             _confusion_rows(lambda S, k: _macro(S, k, "recall")),
         ),
         Metric(
-            "f1_macro", "F1 (macro)", _CLS, False, True, "proportion",
+            "f1_macro",
+            "F1 (macro)",
+            _CLS,
+            False,
+            True,
+            "proportion",
             _confusion_rows(lambda S, k: _macro(S, k, "f1")),
         ),
         Metric(
-            "roc_auc", "ROC AUC", _CLS, True, True, "rank", _rank_rows(auc_from_counts),
+            "roc_auc",
+            "ROC AUC",
+            _CLS,
+            True,
+            True,
+            "rank",
+            _rank_rows(auc_from_counts),
             _exact_roc_auc,
         ),
         Metric(
-            "pr_auc", "PR AUC (average precision)", _CLS, True, True, "rank",
-            _rank_rows(ap_from_counts), _exact_pr_auc,
+            "pr_auc",
+            "PR AUC (average precision)",
+            _CLS,
+            True,
+            True,
+            "rank",
+            _rank_rows(ap_from_counts),
+            _exact_pr_auc,
         ),
-        Metric("log_loss", "log loss", _CLS, True, False, "loss", _mean_rows(_log_loss_per_row, _identity)),
-        Metric("brier", "Brier score", _CLS, True, False, "loss", _mean_rows(_brier_per_row, _identity)),
+        Metric(
+            "log_loss",
+            "log loss",
+            _CLS,
+            True,
+            False,
+            "loss",
+            _mean_rows(_log_loss_per_row, _identity),
+        ),
+        Metric(
+            "brier", "Brier score", _CLS, True, False, "loss", _mean_rows(_brier_per_row, _identity)
+        ),
         Metric("cost", "cost per prediction", _BIN, False, False, "cost", _cost_rows),
-        Metric("mae", "MAE", _REG, False, False, "regression",
-               _mean_rows(lambda p: np.abs(_errors(p)), _identity)),
-        Metric("rmse", "RMSE", _REG, False, False, "regression",
-               _mean_rows(lambda p: _errors(p) ** 2, np.sqrt)),
+        Metric(
+            "mae",
+            "MAE",
+            _REG,
+            False,
+            False,
+            "regression",
+            _mean_rows(lambda p: np.abs(_errors(p)), _identity),
+        ),
+        Metric(
+            "rmse",
+            "RMSE",
+            _REG,
+            False,
+            False,
+            "regression",
+            _mean_rows(lambda p: _errors(p) ** 2, np.sqrt),
+        ),
         Metric("r2", "R²", _REG, False, True, "regression", _r2_rows),
     ]
 }
