@@ -78,8 +78,8 @@ def evaluate_cmd(
         list[str] | None,
         typer.Option(
             "--proba",
-            help="Probability column(s): the positive class's, or one per class "
-            "in sorted class order.",
+            help="Probability column(s): the positive class's, or one per class in sorted class "
+            "order (repeat the option or separate with commas).",
         ),
     ] = None,
     metric: Annotated[
@@ -103,6 +103,9 @@ def evaluate_cmd(
     """Evaluate predictions made anywhere: every metric with its interval, n and method."""
     from candor.data import content_hash, read_table
     from candor.stats import evaluate
+
+    # `--proba p0,p1,p2` and `--proba p0 --proba p1 --proba p2` mean the same
+    proba = [c.strip() for item in proba or [] for c in item.split(",") if c.strip()] or None
 
     frame = read_table(str(predictions), ".")
     if frame.shape[0] == 0:

@@ -44,7 +44,10 @@ class Estimate:
 
     def format(self, digits: int = 3) -> str:
         """``value (low-high)`` with ``digits`` decimals, the way candor prints figures."""
-        return f"{_fmt(self.value, digits)} ({_fmt(self.low, digits)}-{_fmt(self.high, digits)})"
+        sep = " to " if self.low < 0 or self.high < 0 else "-"
+        return (
+            f"{_fmt(self.value, digits)} ({_fmt(self.low, digits)}{sep}{_fmt(self.high, digits)})"
+        )
 
     def __str__(self) -> str:
         return f"{self.format()}, n={self.n}, {self.method} {self.level:.0%}"

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from candor.errors import MetricError
-from candor.stats._bootstrap import BOOTSTRAP_METHODS, bootstrap
+from candor.stats._bootstrap import BOOTSTRAP_METHODS, bootstrap, jackknife_normal
 from candor.stats._claims import Claim, claim_for
 from candor.stats._delong import delong_interval
 from candor.stats._estimate import Estimate
@@ -17,6 +17,10 @@ from candor.stats._metrics import METRICS, Costs, Metric, default_metrics
 from candor.stats._proportion import clopper_pearson_interval, wilson_interval
 
 INTERVAL_METHODS = ("auto", *BOOTSTRAP_METHODS)
+
+#: with ``method="auto"``, resampling rows one by one beyond this many draws (units x resamples)
+#: gives way to the jackknife-normal interval, which is as good at that size and far cheaper
+AUTO_BOOTSTRAP_DRAWS = 200_000_000
 
 
 @dataclass(frozen=True)
@@ -91,7 +95,9 @@ def estimate_metric(
     """One metric's ``Estimate``. ``method='auto'`` picks the closed form where one is sound.
 
     Accuracy with independent rows gets Wilson (exact Clopper-Pearson at 0 or n errors); binary
-    ROC AUC gets DeLong; everything else, and anything with groups, the (cluster) BCa bootstrap.
+    ROC AUC gets DeLong; everything else, and anything with groups, the (cluster) BCa bootstrap,
+    except per-row means over so many rows that resampling them one by one would take minutes:
+    those get a normal interval with the exact jackknife's standard error.
     """
     if method not in INTERVAL_METHODS:
         raise MetricError(f"unknown interval method {method!r}, expected one of {INTERVAL_METHODS}")
@@ -105,6 +111,10 @@ def estimate_metric(
             return delong_interval(p.y, p.score[:, 1], level)
     rows = metric.rows(p, costs)
     value = metric.exact(p) if metric.exact is not None else None
+    if method == "auto" and rows.codes is None:
+        n_units = p.n if groups is None else len(np.unique(groups))
+        if n_units * n_resamples > AUTO_BOOTSTRAP_DRAWS:
+            return jackknife_normal(rows, groups=groups, level=level, value=value)
     res = bootstrap(
         rows,
         groups=groups,
@@ -114,7 +124,29 @@ def estimate_metric(
         seed=seed,
         value=value,
     )
-    return res.estimate
+    return _perfect_score_bound(metric, p, res.estimate)
+
+
+def _perfect_score_bound(metric: Metric, p: Predictions, est: Estimate) -> Estimate:
+    """Replace a zero-width interval at a perfect score by an exact binomial bound.
+
+    When every row is right, every resample is perfect too and the bootstrap says "1.000 (1.000-1.000)",
+    which claims certainty the data cannot give. No errors among the k rows of the smallest class
+    supports a lower bound from the exact (Clopper-Pearson) interval for 0 errors in k trials.
+    """
+    perfect = est.value == (1.0 if metric.greater_is_better else 0.0)
+    if metric.kind not in ("proportion", "rank") or est.low != est.high or not perfect:
+        return est
+    k = int(np.bincount(p.y)[np.bincount(p.y) > 0].min()) if p.task != "regression" else p.n
+    bound = clopper_pearson_interval(k, k, est.level)
+    return Estimate(
+        est.value,
+        bound.low,
+        1.0,
+        est.level,
+        est.n,
+        f"exact bound, 0 errors in smallest class (k={k})",
+    )
 
 
 def evaluate(
