@@ -7,6 +7,7 @@ file and line, and the nearest valid key.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -103,7 +104,11 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
 
 
 def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
-    """Line of ``key`` in table ``[a.b]`` for loc (a, b, key); the table's line if the key is absent."""
+    """Line of ``loc`` in the file: a ``[table]`` header, or ``key =`` inside its table.
+
+    Falls back to the enclosing table's header when the key itself is absent (a missing key).
+    """
+    path = ".".join(map(str, loc))
     table, key = ".".join(map(str, loc[:-1])), str(loc[-1])
     current, table_line = "", None
     for i, raw in enumerate(text.splitlines(), start=1):
@@ -111,14 +116,14 @@ def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
         header = re.match(r"^\[([^\[\]]+)\]", line)
         if header:
             current = header.group(1).strip()
+            if current == path:
+                return i
             if current == table:
                 table_line = i
             continue
         if current == table and re.match(rf"^\"?{re.escape(key)}\"?\s*=", line):
             return i
-    if not loc[:-1]:
-        return None
-    return table_line
+    return table_line if loc[:-1] else None
 
 
 def _describe(err: Any, path: Path, text: str) -> str:
@@ -134,7 +139,10 @@ def _describe(err: Any, path: Path, text: str) -> str:
         return f"{where}: unknown key {key!r}.{hint} Valid keys here: {', '.join(valid)}."
     if err["type"] == "missing":
         return f"{where}: required key {key!r} is missing."
-    return f"{where}: {key}: {err['msg']} (got {err.get('input')!r})."
+    got = err.get("input")
+    shown = "" if isinstance(got, dict) else f" (got {got!r})"
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    return f"{where}: {key}: {msg}{shown}."
 
 
 def parse_config(text: str, path: Path) -> Config:
@@ -172,16 +180,17 @@ def find_config(start: str | Path = ".") -> Path | None:
 
 
 def config_template(name: str, source: str, target: str, primary: str = "roc_auc") -> str:
-    """A commented candor.toml for ``candor init``."""
-    return f'''# candor project file. Every key is documented here; unknown keys are rejected.
+    """A commented candor.toml for ``candor init`` (values escaped: TOML accepts JSON strings)."""
+    name, source, target, primary = (json.dumps(v) for v in (name, source, target, primary))
+    return f"""# candor project file. Every key is documented here; unknown keys are rejected.
 
 [project]
-name = "{name}"
+name = {name}
 goal = ""                     # what the model is for, in one sentence (used in model cards)
 
 [data]
-source = "{source}"   # CSV, Parquet, or a bundled set such as "sklearn:breast_cancer"
-target = "{target}"
+source = {source}   # CSV, Parquet, or a bundled set such as "sklearn:breast_cancer"
+target = {target}
 # group = "customer_id"       # rows of one group never straddle train and test
 # time = "signup_date"        # when set, test rows come after train rows
 # task = "binary"             # binary | multiclass | regression; inferred from the target if unset
@@ -189,7 +198,7 @@ test_size = 0.25
 seed = 0                      # splits and resamples are deterministic given the seed
 
 [metric]
-primary = "{primary}"
+primary = {primary}
 secondary = []                # e.g. ["accuracy", "f1", "brier"]
 # min_acceptable = 0.80       # release gate: the primary metric's lower bound must reach this
 level = 0.95                  # confidence level of every interval
@@ -203,4 +212,4 @@ n_resamples = 10000           # bootstrap resamples
 # latency_p99_ms = 50
 # model_mb = 100
 # monthly_usd = 300
-'''
+"""

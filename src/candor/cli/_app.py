@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from candor.errors import CandorError, DataError
 
@@ -61,7 +62,8 @@ def init(
 
     cfg = init_project(folder, name=name, source=source, target=target, force=force)
     console.print(
-        f"Wrote {cfg} and {cfg.parent / '.candor'}/. Edit [data] and [metric], then run candor."
+        f"Wrote {cfg} and {cfg.parent / '.candor'}/. Edit [data] and [metric], then run candor.",
+        markup=False,
     )
 
 
@@ -212,5 +214,5 @@ def main() -> None:
     try:
         app(standalone_mode=True)
     except CandorError as exc:
-        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+        err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False)
         sys.exit(exc.exit_code)

@@ -125,8 +125,15 @@ def load_dataset(
         task = infer_task(frame[target])
     elif task not in TASKS:
         raise DataError(f"unknown task {task!r}; use one of {', '.join(TASKS)}")
-    if task != "regression" and frame[target].nunique() < 2:
+    n_classes = int(frame[target].nunique())
+    if task == "binary" and n_classes > 2:
+        raise DataError(
+            f"task is binary but target {target!r} has {n_classes} classes in {source}; "
+            'set [data] task = "multiclass", or leave task unset to infer it'
+        )
+    if task != "regression" and n_classes < 2:
         only = frame[target].iloc[0]
+        only = only.item() if hasattr(only, "item") else only
         raise DataError(
             f"target {target!r} has a single class ({only!r}) in {source}: nothing to learn or "
             "evaluate. Check the filter that produced this file, or the target column."

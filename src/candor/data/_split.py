@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -11,7 +11,7 @@ from sklearn.model_selection import GroupShuffleSplit, train_test_split
 from candor.data._load import Dataset
 from candor.errors import DataError
 
-Strategy = Literal["group", "time", "stratified", "random"]
+Strategy = Literal["group", "time", "group+time", "stratified", "random"]
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,8 @@ class Split:
     strategy: Strategy
     seed: int
     test_size: float
+    #: rows in neither set: with both group and time, rows of train groups dated after the cut
+    dropped: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -31,11 +33,17 @@ class Split:
             "test_size": self.test_size,
             "n_train": int(self.train.shape[0]),
             "n_test": int(self.test.shape[0]),
+            "n_dropped": int(self.dropped.shape[0]),
         }
 
 
 def split_dataset(ds: Dataset, test_size: float = 0.25, seed: int = 0) -> Split:
     """Split ``ds``: by time if it has a time column, else by group, else stratified by class.
+
+    With both time and group, test holds the groups first seen after the time cut (new entities,
+    later in time); rows of the training groups dated after the cut belong to neither side and are
+    reported in ``dropped``, so that no group straddles and every test row is later than every
+    training row.
 
     >>> from candor.data import load_dataset
     >>> s = split_dataset(load_dataset("sklearn:iris"), seed=1)
@@ -46,8 +54,6 @@ def split_dataset(ds: Dataset, test_size: float = 0.25, seed: int = 0) -> Split:
         raise DataError(f"test_size must be between 0 and 1, got {test_size}")
     n = ds.n_rows
     positions = np.arange(n)
-    if ds.time is not None:
-        return _time_split(ds, test_size, seed)
     if ds.group is not None:
         groups = ds.frame[ds.group].to_numpy()
         if ds.frame[ds.group].isna().any():
@@ -56,6 +62,10 @@ def split_dataset(ds: Dataset, test_size: float = 0.25, seed: int = 0) -> Split:
             )
         if len(np.unique(groups)) < 2:
             raise DataError(f"group column {ds.group!r} has a single value: cannot split by group")
+    if ds.time is not None:
+        split = _time_split(ds, test_size, seed)
+        return split if ds.group is None else _keep_groups_whole(ds, split)
+    if ds.group is not None:
         gss = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
         train, test = next(gss.split(positions, groups=groups))
         return Split(np.sort(train), np.sort(test), "group", seed, test_size)
@@ -90,3 +100,23 @@ def _time_split(ds: Dataset, test_size: float, seed: int) -> Split:
     if train.size == 0 or test.size == 0:
         raise DataError(f"time column {ds.time!r} does not allow a split at test_size={test_size}")
     return Split(train, test, "time", seed, test_size)
+
+
+def _keep_groups_whole(ds: Dataset, by_time: Split) -> Split:
+    assert ds.group is not None and ds.time is not None
+    groups = ds.frame[ds.group].to_numpy()
+    t = ds.frame[ds.time].to_numpy()
+    cut = t[by_time.train].max()
+    first_seen = ds.frame.groupby(ds.group, sort=False)[ds.time].min()
+    new = set(first_seen.index[first_seen.to_numpy() > cut])
+    is_new = np.fromiter((g in new for g in groups), dtype=bool, count=groups.shape[0])
+    test = np.flatnonzero(is_new)
+    train = np.flatnonzero(~is_new & (t <= cut))
+    dropped = np.flatnonzero(~is_new & (t > cut))
+    if test.size == 0 or train.size == 0:
+        raise DataError(
+            f"no {ds.group!r} first appears after the time cut at test_size={by_time.test_size}: "
+            "every group has history before it, so a split by both time and group would leave the "
+            "test set empty. Increase test_size, or drop `group` or `time` from [data]."
+        )
+    return Split(train, test, "group+time", by_time.seed, by_time.test_size, dropped)

@@ -175,7 +175,7 @@ def evaluate(
     """
     if not 0 < level < 1:
         raise MetricError(f"level must be between 0 and 1 (e.g. 0.95), got {level}")
-    if n_resamples < 100:
+    if n_resamples < 1000:
         raise MetricError(
             f"n_resamples={n_resamples} is too few for an interval; use at least 1,000"
         )

@@ -1,0 +1,100 @@
+"""``candor demo`` end to end, as a newcomer runs it: a real subprocess in an empty folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def candor(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``candor COMMAND`` in ``cwd``, as a newcomer would."""
+    # one OpenMP thread: under pytest -n the workers already fill the cores, and oversubscribed
+    # OpenMP (gradient boosting, BLAS) spin-waits and runs several times slower
+    env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "OMP_NUM_THREADS": "1"}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    return subprocess.run(
+        [sys.executable, "-m", "candor", *command.split()],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _runs(db: Path) -> list[tuple[str, str, str]]:
+    with sqlite3.connect(db) as con:
+        return con.execute(
+            "SELECT r.run_uuid, r.status, t.value FROM runs r JOIN tags t"
+            " ON t.run_uuid = r.run_uuid AND t.key = 'candor.dataset_hash'"
+        ).fetchall()
+
+
+def _every_estimate(document: object) -> list[dict[str, float]]:
+    """Every dict shaped like an Estimate anywhere in a JSON document."""
+    if isinstance(document, dict):
+        found = [document] if {"value", "low", "high", "n", "method"} <= set(document) else []
+        return found + [e for v in document.values() for e in _every_estimate(v)]
+    if isinstance(document, list):
+        return [e for v in document for e in _every_estimate(v)]
+    return []
+
+
+def test_demo_prints_a_leaderboard_and_a_comparison_and_writes_only_in_its_folder(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "notes.txt").write_text("mine\n", encoding="utf-8")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    res = candor("demo --dir X --resamples 1000", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "Traceback" not in res.stderr
+    out = _flat(res.stdout)
+    assert "Leaderboard" in out
+    for model in ("logistic regression", "random forest", "gradient boosting", "dummy (prior)"):
+        assert all(word in out for word in model.split())
+    assert "Paired comparison (roc_auc)" in out
+    assert "difference" in out and "n=143" in out
+    assert "What the test set supports" in out
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*before, "X"])
+    assert (tmp_path / "X" / "candor.toml").is_file()
+    runs = _runs(tmp_path / "X" / ".candor" / "mlflow.db")
+    assert len(runs) == 4
+    assert {status for _, status, _ in runs} == {"FINISHED"}
+    assert len({dataset_hash for _, _, dataset_hash in runs}) == 1
+
+
+def test_demo_json_gives_every_metric_inside_its_interval(tmp_path: Path) -> None:
+    res = candor("demo --dir X --resamples 1000 --json", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert (out["n_train"], out["n_test"], out["primary"]) == (426, 143, "roc_auc")
+    board = out["leaderboard"]
+    assert len(board) == 4 == len(out["run_ids"])
+    primary = [row["metrics"]["roc_auc"]["value"] for row in board]
+    assert primary == sorted(primary, reverse=True)
+    assert (out["comparison"]["name_a"], out["comparison"]["name_b"]) == (
+        board[0]["model"],
+        board[1]["model"],
+    )
+    for row in board:
+        assert set(row["metrics"]) == {"roc_auc", "accuracy", "f1", "brier", "log_loss"}
+    estimates = _every_estimate(out)
+    assert len(estimates) == 4 * 5 + 3
+    for est in estimates:
+        assert est["low"] <= est["value"] <= est["high"], est
+        assert est["n"] == 143
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["X"]
