@@ -52,11 +52,6 @@ def test_one_sided_evidence_is_significant():
     assert mcnemar(40, 5).p_value < 1e-6
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _mcnemar.py: (|b-c|-1)^2 is 1 when b == c, so equal discordant counts get "
-    "chi2=1/n and p<1 (b=c=20: p=0.874) instead of chi2=0, p=1",
-)
 def test_equal_discordant_counts_give_no_evidence_with_the_chi_square_test():
     r = mcnemar(20, 20, exact=False)
     assert r.statistic == 0.0

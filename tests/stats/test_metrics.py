@@ -15,7 +15,7 @@ from sklearn import metrics as skm
 from candor.stats import METRICS, Costs, bootstrap, default_metrics, evaluate, prepare_predictions
 from candor.stats._metrics import EXACT_LEVELS, score_levels
 
-FAST = {"n_resamples": 200}  # point values do not depend on the number of resamples
+FAST = {"n_resamples": 1_000}  # the fewest evaluate accepts; point values do not depend on it
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -116,7 +116,7 @@ def test_regression_metrics_equal_scikit_learn(regression):
 
 def test_cost_is_false_positives_and_false_negatives_priced_per_row(binary):
     y, pred = binary["y"], binary["pred"]
-    tn, fp, fn, tp = skm.confusion_matrix(y, pred).ravel()
+    _, fp, fn, _ = skm.confusion_matrix(y, pred).ravel()
     costs = Costs(false_positive=5.0, false_negative=0.5)
     got = _values(y, pred, metrics=["cost"], costs=costs)
     assert fp > 0 and fn > 0
@@ -274,8 +274,10 @@ def test_unnormalised_class_scores_are_normalised_for_log_loss(multiclass):
             "binary",
             True,
             True,
-            ["accuracy", "balanced_accuracy", "precision", "recall", "f1"]
-            + ["roc_auc", "pr_auc", "log_loss", "brier", "cost"],
+            [
+                *("accuracy", "balanced_accuracy", "precision", "recall", "f1"),
+                *("roc_auc", "pr_auc", "log_loss", "brier", "cost"),
+            ],
         ),
         ("multiclass", False, True, ["accuracy", "balanced_accuracy", "f1_macro"]),
     ],

@@ -46,11 +46,6 @@ def test_wilson_upper_bound_after_zero_errors_in_300_rows_is_0_0126():
     assert round(e.high, 4) == 0.0126
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _proportion.py wilson_interval: centre - half rounds to ~1e-18 > 0 at k=0 "
-    "(and centre + half to 1 - 1e-16 at k=n), so the interval excludes the observed rate",
-)
 @pytest.mark.parametrize(("k", "n"), [(0, 3), (0, 300), (10, 10), (25, 25)])
 def test_wilson_interval_at_zero_or_n_successes_contains_the_observed_rate(k, n):
     e = wilson_interval(k, n)

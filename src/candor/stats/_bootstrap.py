@@ -86,6 +86,8 @@ class _Units:
     m: np.ndarray  # (U,) multiplicities, all >= 1
     statistic: Statistic
     clustered: bool
+    #: when every unit is one cell (a one-hot row), its column: sums are then a scatter, not a product
+    cells: np.ndarray | None = None
 
     @property
     def total(self) -> np.ndarray:
@@ -108,14 +110,19 @@ def _units(rows: RowStats, groups: np.ndarray | None) -> _Units:
         return _Units(summed, np.ones(n_groups, dtype=np.int64), rows.statistic, True)
     if rows.codes is not None:
         _, first, counts = np.unique(rows.codes, return_index=True, return_counts=True)
-        X: Any = rows.X[first]
-        if sparse.issparse(X):
-            X = X.toarray() if X.shape[0] * X.shape[1] <= _CHUNK_ELEMENTS else X.tocsr()
-        return _Units(X, counts.astype(np.int64), rows.statistic, False)
+        X: Any = sparse.csr_matrix(rows.X[first])
+        cells = None
+        if X.nnz == X.shape[0] and np.all(X.data == 1) and np.all(np.diff(X.indptr) == 1):
+            cells = X.indices.astype(np.int64)
+        return _Units(X, counts.astype(np.int64), rows.statistic, False, cells)
     return _Units(rows.X, np.ones(rows.n_rows, dtype=np.int64), rows.statistic, False)
 
 
 def _sums(units: _Units, W: np.ndarray) -> np.ndarray:
+    if units.cells is not None:
+        S = np.zeros((W.shape[0], units.X.shape[1]))
+        S[:, units.cells] = W
+        return S
     if sparse.issparse(units.X):
         return np.asarray((units.X.T @ W.T).T)
     return W @ np.asarray(units.X, dtype=float)

@@ -26,6 +26,10 @@ class Claim:
         return asdict(self)
 
 
+def _units(estimate: Estimate) -> str:
+    return "groups" if "cluster" in estimate.method or "groups" in estimate.method else "rows"
+
+
 def detectable_difference(estimate: Estimate, power: float = 0.80) -> float:
     """Smallest true change from ``estimate.value`` this sample would detect with ``power``.
 
@@ -45,12 +49,12 @@ def claim_for(metric: Metric, estimate: Estimate, *, errors: int | None = None) 
         bound = rule_of_three_upper(n, estimate.level)
         return Claim(
             metric.name,
-            f'No errors in {n:,} rows. That supports "error rate below {bound:.2%}" ({pct} one-sided, '
+            f'No errors in {n:,} {_units(estimate)}. That supports "error rate below {bound:.2%}" ({pct} one-sided, '
             f'rule of three), not "100% accurate".',
         )
     text = (
         f"{label} is between {estimate.low:.3f} and {estimate.high:.3f} ({pct} CI, {n:,} "
-        f"{'groups' if 'cluster' in estimate.method else 'rows'}, {estimate.method}); "
+        f"{_units(estimate)}, {estimate.method}); "
     )
     if estimate.low == estimate.high:
         text += (

@@ -109,6 +109,14 @@ def compare(
     pa = prepare_predictions(y_true, pred_a, score_a, task, classes)
     pb = prepare_predictions(y_true, pred_b, score_b, pa.task, classes or pa.classes or None)
     m = get_metric(metric, pa.task)
+    if m.needs_score and (pa.score is None or pb.score is None):
+        raise MetricError(
+            f"metric {metric!r} needs scores for both models: pass score_a and score_b"
+        )
+    if not m.needs_score and (pa.pred is None or pb.pred is None):
+        raise MetricError(
+            f"metric {metric!r} needs predictions for both models: pass pred_a and pred_b"
+        )
     g = None if groups is None else np.asarray(groups)
     opts: dict[str, Any] = {
         "groups": g,
@@ -125,10 +133,6 @@ def compare(
         diff, p_value = delong_paired(pa.y, pa.score[:, 1], pb.score[:, 1], level)
         test = "DeLong"
     else:
-        if m.needs_score and (pa.score is None or pb.score is None):
-            raise MetricError(
-                f"metric {metric!r} needs scores for both models: pass score_a and score_b"
-            )
         rows = paired_rows(m.rows(pa, costs), m.rows(pb, costs))
         value = None
         if m.exact is not None:
@@ -137,7 +141,7 @@ def compare(
             rows, groups=g, n_resamples=n_resamples, level=level, seed=seed, value=value
         ).estimate
         diff = Estimate(diff.value, diff.low, diff.high, level, diff.n, "paired " + diff.method)
-        if m.name == "accuracy":
+        if m.name == "accuracy" and g is None:  # McNemar assumes independent rows
             assert pa.pred is not None and pb.pred is not None
             right_a, right_b = pa.pred == pa.y, pb.pred == pb.y
             mc = mcnemar(int(np.sum(right_a & ~right_b)), int(np.sum(~right_a & right_b)))

@@ -124,28 +124,39 @@ def estimate_metric(
         seed=seed,
         value=value,
     )
-    return _perfect_score_bound(metric, p, res.estimate)
+    return _bounded(metric, p, res.estimate, groups)
 
 
-def _perfect_score_bound(metric: Metric, p: Predictions, est: Estimate) -> Estimate:
-    """Replace a zero-width interval at a perfect score by an exact binomial bound.
+def _bounded(metric: Metric, p: Predictions, est: Estimate, groups: np.ndarray | None) -> Estimate:
+    """Keep intervals of bounded metrics inside [0, 1], and give perfect scores an exact bound.
 
-    When every row is right, every resample is perfect too and the bootstrap says "1.000 (1.000-1.000)",
-    which claims certainty the data cannot give. No errors among the k rows of the smallest class
-    supports a lower bound from the exact (Clopper-Pearson) interval for 0 errors in k trials.
+    When every row is right, every resample is perfect too and the bootstrap says
+    "1.000 (1.000-1.000)", a certainty the data cannot give. No errors in k independent trials
+    supports the exact (Clopper-Pearson) lower bound for 0 errors in k: k is the number of rows (or
+    groups) for accuracy, and the smallest class's for class-averaged and rank metrics, which
+    can be no better than their weakest class.
     """
-    perfect = est.value == (1.0 if metric.greater_is_better else 0.0)
-    if metric.kind not in ("proportion", "rank") or est.low != est.high or not perfect:
+    if metric.kind not in ("proportion", "rank"):
         return est
-    k = int(np.bincount(p.y)[np.bincount(p.y) > 0].min()) if p.task != "regression" else p.n
+    perfect = est.value == (1.0 if metric.greater_is_better else 0.0)
+    if not perfect:
+        low, high = max(est.low, 0.0), min(est.high, 1.0)
+        if (low, high) == (est.low, est.high):
+            return est
+        return Estimate(est.value, low, high, est.level, est.n, est.method)
+    if metric.name == "accuracy":
+        k = p.n if groups is None else len(np.unique(groups))
+        what = "rows" if groups is None else "groups"
+    else:
+        per_class = [
+            int(np.sum(p.y == c)) if groups is None else len(np.unique(groups[p.y == c]))
+            for c in np.unique(p.y)
+        ]
+        k = min(per_class)
+        what = "rows of the smallest class" if groups is None else "groups of the smallest class"
     bound = clopper_pearson_interval(k, k, est.level)
     return Estimate(
-        est.value,
-        bound.low,
-        1.0,
-        est.level,
-        est.n,
-        f"exact bound, 0 errors in smallest class (k={k})",
+        est.value, bound.low, 1.0, est.level, est.n, f"exact bound, 0 errors in {k:,} {what}"
     )
 
 

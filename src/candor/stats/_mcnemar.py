@@ -38,7 +38,7 @@ def mcnemar(b: int, c: int, exact: bool | None = None) -> McNemarResult:
     if exact:
         p = float(stats.binomtest(min(b, c), n, 0.5).pvalue)
         return McNemarResult(b, c, float(min(b, c)), min(p, 1.0), "McNemar exact")
-    chi2 = (abs(b - c) - 1) ** 2 / n
+    chi2 = max(0, abs(b - c) - 1) ** 2 / n
     return McNemarResult(
         b, c, chi2, float(stats.chi2.sf(chi2, 1)), "McNemar chi-square (corrected)"
     )

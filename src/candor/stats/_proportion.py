@@ -34,7 +34,10 @@ def wilson_interval(k: int, n: int, level: float = 0.95) -> Estimate:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return Estimate(p, max(0.0, centre - half), min(1.0, centre + half), level, n, "Wilson")
+    # at 0 or n successes the bound is exactly 0 or 1; floating point would leave it 1e-18 away
+    low = 0.0 if k == 0 else max(0.0, centre - half)
+    high = 1.0 if k == n else min(1.0, centre + half)
+    return Estimate(p, low, high, level, n, "Wilson")
 
 
 def clopper_pearson_interval(k: int, n: int, level: float = 0.95) -> Estimate:
