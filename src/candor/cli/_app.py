@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from candor.errors import CandorError, DataError
+from candor.errors import CandorError
 
 app = typer.Typer(
     name="candor",
@@ -103,88 +103,33 @@ def evaluate_cmd(
     name: Annotated[str | None, typer.Option(help="Run name in MLflow.")] = None,
 ) -> None:
     """Evaluate predictions made anywhere: every metric with its interval, n and method."""
-    from candor.data import content_hash, read_table
-    from candor.stats import evaluate
+    from candor.predictions import evaluate_file
 
     # `--proba p0,p1,p2` and `--proba p0 --proba p1 --proba p2` mean the same
     proba = [c.strip() for item in proba or [] for c in item.split(",") if c.strip()] or None
-
-    frame = read_table(str(predictions), ".")
-    if frame.shape[0] == 0:
-        raise DataError(f"{predictions} has no rows")
-    needed = [target] + ([pred] if pred else []) + list(proba or []) + ([group] if group else [])
-    missing = [c for c in needed if c not in frame.columns]
-    if missing:
-        import difflib
-
-        hints = []
-        for c in missing:
-            near = difflib.get_close_matches(c, [str(x) for x in frame.columns], n=1)
-            hints.append(f"{c!r}" + (f" (did you mean {near[0]!r}?)" if near else ""))
-        raise DataError(
-            f"{predictions} has no column {', '.join(hints)}. Columns: {', '.join(map(str, frame.columns))}"
-        )
-    if pred is None and not proba:
-        raise DataError("give --pred COLUMN (predicted labels or values) and/or --proba COLUMN(s)")
-    score = None
-    if proba:
-        score = frame[proba[0]].to_numpy() if len(proba) == 1 else frame[proba].to_numpy()
-    project = _project_here()
-    costs = project.costs if project is not None else None
-    ev = evaluate(
-        frame[target],
-        frame[pred] if pred else None,
-        score,
-        metrics=metric or None,
+    res = evaluate_file(
+        predictions,
+        target,
+        pred,
+        proba,
+        group=group,
+        metrics=metric,
         task=task,
-        groups=frame[group].to_numpy() if group else None,
-        costs=costs,
         level=level,
         n_resamples=resamples,
         method=method,
         seed=seed,
+        track=track,
+        run_name=name,
     )
-    run_id = None
-    if track:
-        from candor.project import log_evaluation, make_workspace
-        from candor.tracking import Tracker
-
-        tracker = (
-            project.tracker()
-            if project is not None
-            else Tracker.for_workspace(make_workspace(Path.cwd()))
-        )
-        run_id = log_evaluation(
-            tracker,
-            ev,
-            run_name=name or f"evaluate {predictions.name}",
-            dataset_hash=content_hash(frame),
-            project_root=project.root if project else Path.cwd(),
-            params={
-                "predictions": str(predictions),
-                "target": target,
-                "pred": pred,
-                "proba": proba,
-                "method": method,
-            },
-        )
     if as_json:
-        typer.echo(json.dumps({**ev.to_dict(), "mlflow_run_id": run_id}, indent=2, default=str))
+        typer.echo(json.dumps(res.to_dict(), indent=2, default=str))
         return
     from candor.cli._render import print_evaluation
 
-    print_evaluation(console, ev, title=str(predictions.name))
-    if run_id:
-        console.print(f"[dim]recorded in MLflow as run {run_id} ({tracker.uri})[/dim]")
-
-
-def _project_here() -> Any:
-    """The project the current folder belongs to, or None."""
-    from candor.config import find_config
-    from candor.project import Project
-
-    found = find_config(Path.cwd())
-    return Project.load(found) if found else None
+    print_evaluation(console, res.evaluation, title=str(predictions.name))
+    if res.run_id:
+        console.print(f"recorded in MLflow as run {res.run_id} ({res.tracking_uri})", style="dim")
 
 
 @app.command()
