@@ -72,7 +72,7 @@ def test_demo_prints_a_leaderboard_and_a_comparison_and_writes_only_in_its_folde
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*before, "X"])
     assert (tmp_path / "X" / "candor.toml").is_file()
     runs = _runs(tmp_path / "X" / ".candor" / "mlflow.db")
-    assert len(runs) == 4
+    assert len(runs) == 5  # the audit, then one evaluation per model
     assert {status for _, status, _ in runs} == {"FINISHED"}
     assert len({dataset_hash for _, _, dataset_hash in runs}) == 1
 

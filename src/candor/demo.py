@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from candor.audit import AuditReport
+from candor.auditing import audit_project
 from candor.project import Project, init_project, log_evaluation
 from candor.stats import Comparison, Evaluation, compare, evaluate
 
@@ -51,6 +53,7 @@ class DemoResult:
     evaluations: dict[str, Evaluation]
     comparison: Comparison
     run_ids: dict[str, str]
+    audit: AuditReport
 
     def leaderboard(self) -> list[tuple[str, Evaluation]]:
         """Models from best to worst by the primary metric's point value."""
@@ -65,6 +68,7 @@ class DemoResult:
             "leaderboard": [{"model": m, **ev.to_dict()} for m, ev in self.leaderboard()],
             "comparison": self.comparison.to_dict(),
             "run_ids": self.run_ids,
+            "audit": self.audit.to_dict(),
         }
 
 
@@ -75,6 +79,7 @@ def run_demo(
     root = Path(folder)
     if not (root / "candor.toml").exists():
         init_project(root, name="candor-demo", source=DEMO_SOURCE)
+    audited = audit_project(root)  # the data first: a leak makes every number below meaningless
     project = Project.load(root)
     ds = project.dataset()
     split = project.split(ds)
@@ -115,5 +120,12 @@ def run_demo(
         seed=seed,
     )
     return DemoResult(
-        root.resolve(), len(split.train), len(split.test), primary, evaluations, comparison, run_ids
+        root.resolve(),
+        len(split.train),
+        len(split.test),
+        primary,
+        evaluations,
+        comparison,
+        run_ids,
+        audited.report,
     )

@@ -132,6 +132,51 @@ def evaluate_cmd(
         console.print(f"recorded in MLflow as run {res.run_id} ({res.tracking_uri})", style="dim")
 
 
+@app.command(name="audit")
+def audit_cmd(
+    train: Annotated[Path | None, typer.Option(help="Training split (CSV or Parquet).")] = None,
+    test: Annotated[Path | None, typer.Option(help="Test split (CSV or Parquet).")] = None,
+    target: Annotated[str | None, typer.Option(help="Target column (with --train).")] = None,
+    split_column: Annotated[
+        str | None, typer.Option(help="With --train only: column saying 'train' or 'test' per row.")
+    ] = None,
+    group: Annotated[
+        str | None, typer.Option(help="Group column (entities that must not straddle).")
+    ] = None,
+    time: Annotated[
+        str | None, typer.Option(help="Time column (test must come after train).")
+    ] = None,
+    fail_on: Annotated[
+        str, typer.Option(help="Exit with code 1 on findings at: error | warning | never.")
+    ] = "error",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON instead of the report.")
+    ] = False,
+    track: Annotated[bool, typer.Option(help="Record the audit in MLflow.")] = True,
+) -> None:
+    """Find leaks before any model is trained: duplicates, shared groups, time, target proxies."""
+    from candor.auditing import audit_files, audit_project
+
+    if fail_on not in ("error", "warning", "never"):
+        raise CandorError(f"--fail-on must be error, warning or never, got {fail_on!r}")
+    if train is not None:
+        if target is None:
+            raise CandorError("give --target COLUMN with --train")
+        res = audit_files(
+            train, test, target, split_column=split_column, group=group, time=time, track=track
+        )
+    else:
+        res = audit_project(".", track=track)
+    if as_json:
+        typer.echo(json.dumps(res.to_dict(), indent=2, default=str))
+    else:
+        from candor.cli._render import print_audit
+
+        print_audit(console, res.report)
+    if fail_on != "never" and res.report.fails(fail_on):  # type: ignore[arg-type]
+        raise typer.Exit(1)
+
+
 @app.command()
 def demo(
     folder: Annotated[Path, typer.Option("--dir", help="Demo project folder (created).")] = Path(

@@ -6,6 +6,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from candor.audit import AuditReport
 from candor.demo import DemoResult
 from candor.stats import METRICS, Comparison, Estimate, Evaluation
 
@@ -57,6 +58,7 @@ def print_comparison(console: Console, c: Comparison) -> None:
 
 
 def print_demo(console: Console, res: DemoResult) -> None:
+    print_audit(console, res.audit)
     some = next(iter(res.evaluations.values()))
     level = f"{some.level:.0%}"
     t = Table(
@@ -92,3 +94,20 @@ def print_demo(console: Console, res: DemoResult) -> None:
         f"[dim]{len(res.run_ids)} runs recorded in MLflow under {res.folder / '.candor'}; "
         f"project file {res.folder / 'candor.toml'}[/dim]"
     )
+
+
+_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
+
+
+def print_audit(console: Console, report: AuditReport) -> None:
+    style = {"clean": "green", **_SEVERITY_STYLE}[report.verdict]
+    console.print(
+        f"[bold]Audit[/bold] of {report.n_train:,} train and {report.n_test:,} test rows: "
+        f"verdict [{style}]{report.verdict}[/{style}] ({len(report.checks_run)} checks)"
+    )
+    for f in report.findings:
+        sev = _SEVERITY_STYLE[f.severity]
+        console.print(f"  [{sev}]{f.severity:7}[/{sev}] ", end="")
+        console.print(f.text, markup=False, highlight=False)
+        for ex in f.examples[:3]:
+            console.print(f"           e.g. {ex}", markup=False, highlight=False, style="dim")

@@ -1,0 +1,400 @@
+"""The audit's checks: a registry. Adding a check is adding one function decorated with ``@check``.
+
+Each check takes the ``AuditInput`` and returns findings; none prints or reads files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from candor.audit._findings import Finding
+from candor.stats import wilson_interval
+
+#: at least this share of test rows (and this many) with a twin in train makes duplicates an error
+DUPLICATE_ERROR_SHARE = 0.01
+DUPLICATE_ERROR_COUNT = 3
+#: a single feature whose out-of-fold score has its lower bound above this is the target in disguise
+LEAK_ERROR_LOW = 0.98
+#: ... or whose point score is this close to perfect (small samples cannot push the bound higher)
+LEAK_ERROR_VALUE = 0.99
+#: ... and whose point score is above this is suspicious
+LEAK_WARNING_VALUE = 0.97
+#: rows of the training set used to score single features (a shallow tree per feature and fold)
+LEAK_SAMPLE_ROWS = 20_000
+_EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class AuditInput:
+    """Train and test tables with the roles of their columns."""
+
+    train: pd.DataFrame
+    test: pd.DataFrame
+    target: str
+    task: str
+    group: str | None = None
+    time: str | None = None
+    seed: int = 0
+
+    @property
+    def features(self) -> list[str]:
+        skip = {self.target, self.group, self.time}
+        return [c for c in self.train.columns if c not in skip]
+
+
+Check = Callable[[AuditInput], list[Finding]]
+CHECKS: dict[str, Check] = {}
+
+
+def check(name: str) -> Callable[[Check], Check]:
+    """Register a check under ``name``."""
+
+    def register(fn: Check) -> Check:
+        CHECKS[name] = fn
+        return fn
+
+    return register
+
+
+def _row_hashes(frame: pd.DataFrame) -> np.ndarray:
+    # normalise dtypes so that 1 (int) and 1.0 (float) and True are the same value
+    norm = pd.DataFrame(
+        {
+            c: (
+                frame[c].astype("float64")
+                if pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])
+                else frame[c].astype(str)
+            )
+            for c in frame.columns
+        }
+    )
+    return pd.util.hash_pandas_object(norm, index=False).to_numpy()
+
+
+def _label(v: Any) -> Any:
+    return v.item() if hasattr(v, "item") else v
+
+
+@check("exact_duplicates")
+def exact_duplicates(inp: AuditInput) -> list[Finding]:
+    """Test rows whose features (and label) also appear in train."""
+    feats = inp.features
+    h_train, h_test = _row_hashes(inp.train[feats]), _row_hashes(inp.test[feats])
+    first_in_train = pd.Series(np.arange(len(h_train)), index=h_train)
+    first_in_train = first_in_train[~first_in_train.index.duplicated()]
+    twin = np.isin(h_test, first_in_train.index)
+    n = int(twin.sum())
+    if n == 0:
+        return []
+    y_train = inp.train[inp.target].to_numpy()
+    y_test = inp.test[inp.target].to_numpy()
+    where = first_in_train.loc[h_test[twin]].to_numpy()
+    same_label = int(np.sum(y_train[where] == y_test[twin]))
+    test_pos = np.flatnonzero(twin)
+    examples = tuple(
+        {"test_row": _label(inp.test.index[i]), "train_row": _label(inp.train.index[j])}
+        for i, j in zip(test_pos[:_EXAMPLES], where[:_EXAMPLES], strict=True)
+    )
+    share = n / len(h_test)
+    return [
+        Finding(
+            "exact_duplicates",
+            "error" if share >= DUPLICATE_ERROR_SHARE and n >= DUPLICATE_ERROR_COUNT else "warning",
+            f"Test rows with an identical twin in train ({same_label:,} with the same label too)",
+            n,
+            len(h_test),
+            "test rows",
+            "deduplicate before splitting, or split by the entity the copies belong to (`group`)",
+            examples,
+        )
+    ]
+
+
+@check("label_conflicts")
+def label_conflicts(inp: AuditInput) -> list[Finding]:
+    """Identical features with different labels, within train and across the split."""
+    if inp.task == "regression":
+        return []
+    feats = inp.features
+    both = pd.DataFrame(
+        {
+            "h": np.concatenate([_row_hashes(inp.train[feats]), _row_hashes(inp.test[feats])]),
+            "y": np.concatenate(
+                [inp.train[inp.target].astype(str), inp.test[inp.target].astype(str)]
+            ),
+        }
+    )
+    labels = both.groupby("h")["y"].nunique()
+    conflicted = labels.index[labels > 1]
+    if len(conflicted) == 0:
+        return []
+    rows = int(both["h"].isin(conflicted).sum())
+    return [
+        Finding(
+            "label_conflicts",
+            "warning",
+            "Rows whose identical features carry different labels",
+            rows,
+            len(both),
+            "rows",
+            "check the labelling of these rows; no model can get all of them right",
+        )
+    ]
+
+
+@check("group_leakage")
+def group_leakage(inp: AuditInput) -> list[Finding]:
+    """The declared group on both sides; undeclared entity-like columns shared across the split."""
+    out: list[Finding] = []
+    if inp.group is not None:
+        shared = set(inp.train[inp.group]) & set(inp.test[inp.group])
+        if shared:
+            in_test = int(inp.test[inp.group].isin(shared).sum())
+            out.append(
+                Finding(
+                    "group_leakage",
+                    "error",
+                    f"Values of group {inp.group!r} on both sides of the split ({len(shared):,} groups)",
+                    in_test,
+                    len(inp.test),
+                    "test rows",
+                    f"split by `{inp.group}` so that each group lands on one side",
+                    tuple({"group": _label(g)} for g in list(shared)[:_EXAMPLES]),
+                )
+            )
+        return out
+    for col in inp.features:
+        s = inp.train[col]
+        if pd.api.types.is_float_dtype(s) or pd.api.types.is_bool_dtype(s):
+            continue
+        n_unique = s.nunique()
+        # an entity id repeats (several rows per entity) and has many distinct values
+        if n_unique < 20 or n_unique >= len(s) or n_unique < 0.05 * len(s):
+            continue
+        seen = inp.test[col].isin(set(s))
+        if seen.mean() >= 0.1:
+            out.append(
+                Finding(
+                    "group_leakage",
+                    "warning",
+                    f"Column {col!r} looks like an entity id and its values appear on both sides",
+                    int(seen.sum()),
+                    len(inp.test),
+                    "test rows",
+                    f'declare `group = "{col}"` in [data] so that an entity never straddles the split',
+                )
+            )
+    return out
+
+
+@check("temporal_leakage")
+def temporal_leakage(inp: AuditInput) -> list[Finding]:
+    """With ``time``: test rows dated before the latest training row; timestamps in the future."""
+    if inp.time is None:
+        return []
+    out: list[Finding] = []
+    t_train, t_test = inp.train[inp.time], inp.test[inp.time]
+    latest = t_train.max()
+    early = t_test < latest
+    if early.any():
+        out.append(
+            Finding(
+                "temporal_leakage",
+                "error",
+                f"Test rows dated before the latest training row ({latest})",
+                int(early.sum()),
+                len(t_test),
+                "test rows",
+                f"split by `{inp.time}`: train on the past, test on what came after",
+                tuple({"test_row": _label(i)} for i in t_test.index[early.to_numpy()][:_EXAMPLES]),
+            )
+        )
+    if pd.api.types.is_datetime64_any_dtype(t_train):
+        now = pd.Timestamp.now(tz=t_train.dt.tz)
+        future = int((t_train > now).sum() + (t_test > now).sum())
+        if future:
+            out.append(
+                Finding(
+                    "temporal_leakage",
+                    "warning",
+                    "Rows dated in the future",
+                    future,
+                    len(t_train) + len(t_test),
+                    "rows",
+                    "check the time zone and the source of these timestamps",
+                )
+            )
+    return out
+
+
+def _solo_score(x: pd.Series, y: np.ndarray, task: str, seed: int) -> Any:
+    from sklearn.model_selection import cross_val_predict
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+    from candor.stats import evaluate
+
+    values = x.to_numpy()
+    if not pd.api.types.is_numeric_dtype(x):
+        values = pd.Series(pd.Categorical(x.astype(str)).codes, index=x.index).to_numpy()
+    values = values.astype(float)
+    # missing values get their own branch: a value below every observed one
+    lowest = np.nanmin(values) if np.isfinite(values).any() else 0.0
+    X = np.where(np.isnan(values), lowest - 1.0, values).reshape(-1, 1)
+    if task == "regression":
+        model = DecisionTreeRegressor(max_depth=3, random_state=seed)
+        pred = cross_val_predict(model, X, y, cv=5)
+        return evaluate(y, pred, metrics=["r2"], n_resamples=1000, seed=seed)["r2"]
+    model = DecisionTreeClassifier(max_depth=3, random_state=seed)
+    proba = cross_val_predict(model, X, y, cv=5, method="predict_proba")
+    if task == "binary":
+        return evaluate(y, None, proba[:, 1], metrics=["roc_auc"], task="binary")["roc_auc"]
+    classes = np.unique(y)
+    pred = classes[np.argmax(proba, axis=1)]
+    return evaluate(y, pred, metrics=["balanced_accuracy"], n_resamples=1000, seed=seed)[
+        "balanced_accuracy"
+    ]
+
+
+@check("target_leakage")
+def target_leakage(inp: AuditInput) -> list[Finding]:
+    """A single feature, or its missingness, that predicts the target almost perfectly on its own."""
+    train = inp.train
+    if len(train) > LEAK_SAMPLE_ROWS:
+        train = train.sample(LEAK_SAMPLE_ROWS, random_state=inp.seed)
+    y = train[inp.target].to_numpy()
+    if inp.task != "regression":
+        _, counts = np.unique(y, return_counts=True)
+        if counts.min() < 5:
+            return []
+    score_name = {"binary": "ROC AUC", "multiclass": "balanced accuracy", "regression": "R²"}[
+        inp.task
+    ]
+    out: list[Finding] = []
+    for col in inp.features:
+        x = train[col]
+        candidates = [(x, f"{col!r} alone", f"drop `{col}` if it is recorded after the outcome")]
+        if x.isna().any() and not x.isna().all():
+            candidates.append(
+                (
+                    x.isna(),
+                    f"whether {col!r} is missing",
+                    f"find out why `{col}` is missing; drop its missingness signal",
+                )
+            )
+        for values, what, fix in candidates:
+            est = _solo_score(values, y, inp.task, inp.seed)
+            if est.low >= LEAK_ERROR_LOW or est.value >= LEAK_ERROR_VALUE:
+                severity = "error"
+            elif est.value >= LEAK_WARNING_VALUE:
+                severity = "warning"
+            else:
+                continue
+            out.append(
+                Finding(
+                    "target_leakage",
+                    severity,  # type: ignore[arg-type]
+                    f"{what} predicts {inp.target!r} almost perfectly: out-of-fold {score_name} "
+                    "of a depth-3 tree on that one column",
+                    len(train),
+                    len(train),
+                    "training rows scored",
+                    fix,
+                    score=est,
+                )
+            )
+    return out
+
+
+@check("hygiene")
+def hygiene(inp: AuditInput) -> list[Finding]:
+    """Constant and ID-like columns, class imbalance, a test set too small to measure much."""
+    out: list[Finding] = []
+    n = len(inp.train)
+    for col in inp.features:
+        s = inp.train[col]
+        if s.isna().all():
+            out.append(
+                Finding(
+                    "hygiene",
+                    "warning",
+                    f"Column {col!r} is entirely missing",
+                    n,
+                    n,
+                    "training rows",
+                    f"drop `{col}`",
+                )
+            )
+            continue
+        top = s.value_counts(dropna=False).iloc[0] / n
+        if s.nunique(dropna=False) <= 1:
+            out.append(
+                Finding(
+                    "hygiene",
+                    "warning",
+                    f"Column {col!r} is constant",
+                    n,
+                    n,
+                    "training rows",
+                    f"drop `{col}`: it carries no information",
+                )
+            )
+        elif top >= 0.999:
+            out.append(
+                Finding(
+                    "hygiene",
+                    "info",
+                    f"Column {col!r} is nearly constant",
+                    int(top * n),
+                    n,
+                    "training rows",
+                    f"consider dropping `{col}`",
+                )
+            )
+        elif not pd.api.types.is_float_dtype(s) and s.nunique() == n and n >= 20:
+            out.append(
+                Finding(
+                    "hygiene",
+                    "warning",
+                    f"Column {col!r} is unique per row, like an ID",
+                    n,
+                    n,
+                    "training rows",
+                    f"drop `{col}` from the features: a model can only memorise it",
+                )
+            )
+    n_test = len(inp.test)
+    if inp.task != "regression" and n_test:
+        y = inp.test[inp.target]
+        counts = y.value_counts()
+        majority = wilson_interval(int(counts.iloc[0]), n_test)
+        out.append(
+            Finding(
+                "hygiene",
+                "info",
+                f"Always predicting the majority class {_label(counts.index[0])!r} scores accuracy {majority.format()} "
+                f"(Wilson 95%): any model must beat that, not 0.5",
+                int(counts.iloc[0]),
+                n_test,
+                "test rows",
+                "report balanced accuracy, ROC AUC or the business cost next to accuracy",
+            )
+        )
+        worst = wilson_interval(n_test // 2, n_test)
+        severity = "warning" if n_test < 100 else "info"
+        out.append(
+            Finding(
+                "hygiene",
+                severity,  # type: ignore[arg-type]
+                f"The test set measures accuracy to ±{worst.half_width:.3f} or better (Wilson 95% at 50%, the widest case)",
+                n_test,
+                n_test,
+                "test rows",
+                "a larger test set narrows every interval; differences smaller than this are noise",
+            )
+        )
+    return out
