@@ -1,0 +1,65 @@
+"""Near copies across the split: a few changed pixels, rounding, case and whitespace."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from candor.audit import audit
+from candor.data import load_dataset, split_dataset
+
+
+def _digits() -> tuple[pd.DataFrame, pd.DataFrame]:
+    ds = load_dataset("sklearn:digits")
+    split = split_dataset(ds, seed=0)
+    return ds.frame.iloc[split.train].copy(), ds.frame.iloc[split.test].copy()
+
+
+def _near(report) -> list:  # type: ignore[no-untyped-def]
+    return [f for f in report.findings if f.check == "near_duplicates"]
+
+
+def test_clean_digits_have_no_near_duplicates() -> None:
+    train, test = _digits()
+    assert _near(audit(train, test, "target", checks=["near_duplicates"])) == []
+
+
+def test_images_that_differ_by_a_few_pixels_are_found() -> None:
+    train, test = _digits()
+    rng = np.random.default_rng(0)
+    planted = train.iloc[:40].copy()
+    pixels = [c for c in planted.columns if c != "target"]
+    for i in range(len(planted)):
+        # three pixels brightened by 4 (of 16): a different file, the same image
+        cols = rng.choice(pixels, 3, replace=False)
+        planted.iloc[i, [planted.columns.get_loc(c) for c in cols]] = (
+            planted.iloc[i][cols].clip(upper=12).to_numpy() + 4
+        )
+    test.iloc[:40] = planted.to_numpy()
+    found = _near(audit(train, test, "target", checks=["near_duplicates"]))
+    assert found and found[0].severity == "error"
+    assert found[0].count == 40
+    assert found[0].examples[0]["cells_differing"] <= 3
+
+
+def test_rounding_case_and_whitespace_do_not_hide_a_copy() -> None:
+    rng = np.random.default_rng(1)
+    n = 400
+    frame = pd.DataFrame(
+        {
+            "income": rng.lognormal(10, 1, n),
+            "age": rng.integers(18, 90, n).astype(float),
+            "city": rng.choice(["Paris", "Lyon", "Nantes", "Lille"], n),
+            "y": rng.integers(0, 2, n),
+        }
+    )
+    train, test = frame.iloc[:300].copy(), frame.iloc[300:].copy()
+    copies = train.iloc[:10].copy()
+    copies["income"] = copies["income"].round(-1)  # rounded to tens
+    copies["city"] = "  " + copies["city"].str.upper() + " "
+    test.iloc[:10] = copies.to_numpy()
+    test["income"] = test["income"].astype(float)
+    found = _near(audit(train, test, "y", checks=["near_duplicates"]))
+    assert found and found[0].count == 10
+    # the unmodified rest of the table raises nothing
+    assert _near(audit(train, frame.iloc[300:], "y", checks=["near_duplicates"])) == []
