@@ -11,6 +11,7 @@ from candor.audit import AuditReport, audit
 from candor.data import content_hash, read_table
 from candor.errors import DataError
 from candor.project import Project, make_workspace
+from candor.report import audit_html
 from candor.tracking import Tracker
 
 
@@ -48,6 +49,7 @@ def _record(tracker: Tracker, report: AuditReport, dataset_hash: str, run_name: 
             "candor.dataset_hash": dataset_hash,
         },
         documents={"audit.json": report.to_dict()},
+        texts={"audit.html": audit_html(report)},
     )
 
 

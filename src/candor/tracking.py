@@ -113,6 +113,7 @@ class Tracker:
         params: dict[str, Any] | None = None,
         tags: dict[str, str] | None = None,
         documents: dict[str, dict[str, Any]] | None = None,
+        texts: dict[str, str] | None = None,
     ) -> str:
         """One finished run: metrics in a single batch, params, tags and JSON documents. Its id."""
         from mlflow.entities import Metric, Param, RunTag
@@ -132,6 +133,8 @@ class Tracker:
             )
             for name, doc in (documents or {}).items():
                 client.log_dict(run_id, doc, name)
+            for name, text in (texts or {}).items():
+                client.log_text(run_id, text, name)
             client.set_terminated(run_id)
         except MlflowException as exc:
             raise TrackingError(

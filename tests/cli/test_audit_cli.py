@@ -33,10 +33,14 @@ def test_audit_fails_ci_on_planted_duplicates_and_passes_on_clean_files(tmp_path
     assert dup[0]["count"] == 20 and dup[0]["denominator"] == 100
     assert (tmp_path / ".candor" / "mlflow.db").is_file()
     never = candor(
-        "audit --train train.csv --test test.parquet --target y --fail-on never --no-track",
+        "audit --train train.csv --test test.parquet --target y --fail-on never --no-track "
+        "--html audit.html",
         cwd=tmp_path,
     )
     assert never.returncode == 0 and "verdict error" in _flat(never.stdout)
+    fragment = (tmp_path / "audit.html").read_text()
+    assert fragment.startswith('<section class="candor-audit">') and "<script" not in fragment
+    assert "exact_duplicates" in fragment and "20 / 100 test rows" in fragment
     _split_files(tmp_path, leak=False)
     clean = candor(
         "audit --train train.csv --test test.parquet --target y --no-track", cwd=tmp_path

@@ -152,6 +152,9 @@ def audit_cmd(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print JSON instead of the report.")
     ] = False,
+    html: Annotated[
+        Path | None, typer.Option(help="Also write the report as an HTML fragment here.")
+    ] = None,
     track: Annotated[bool, typer.Option(help="Record the audit in MLflow.")] = True,
 ) -> None:
     """Find leaks before any model is trained: duplicates, shared groups, time, target proxies."""
@@ -167,6 +170,11 @@ def audit_cmd(
         )
     else:
         res = audit_project(".", track=track)
+    if html is not None:
+        from candor.project import write_atomic
+        from candor.report import audit_html
+
+        write_atomic(html, audit_html(res.report))
     if as_json:
         typer.echo(json.dumps(res.to_dict(), indent=2, default=str))
     else:
