@@ -1,8 +1,8 @@
 """Near duplicates across the split: rows equal up to rounding, case, whitespace, jitter or a few cells.
 
-Candidates come from a nearest-neighbour index over the training rows (scikit-learn's tree-based
-search: no n×m distance matrix); each candidate pair is then verified cell by cell, so that a few
-changed pixels (which move a row far in Euclidean terms) still count as a copy.
+Candidates come from locality-sensitive banding (linear in rows: no n×m distance matrix, no tree
+search that degrades in 50 dimensions); each candidate pair is then verified cell by cell, so that a
+few changed pixels (which move a row far in Euclidean terms) still count as a copy.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from candor.audit._findings import Finding
 CELL_TOLERANCE = 0.0005
 #: a pair still counts as a copy when at most this share of its cells differ (rounded down)
 CELLS_ALLOWED_TO_DIFFER = 0.05
-_NEIGHBOURS = 10
+#: a band bucket with more training rows than this is a near-constant band: no evidence
+MAX_BUCKET = 50
 
 
 def _encode(train: pd.DataFrame, test: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -43,11 +44,45 @@ def _encode(train: pd.DataFrame, test: pd.DataFrame) -> tuple[np.ndarray, np.nda
     return np.column_stack(cols_tr), np.column_stack(cols_te)
 
 
+def _band_hashes(Q: np.ndarray) -> np.ndarray:
+    """One 64-bit hash per row of an integer matrix (wrapping polynomial hash)."""
+    h = np.zeros(Q.shape[0], dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(Q.shape[1]):
+            h = h * np.uint64(1_000_003) ^ Q[:, j].astype(np.int64).view(np.uint64)
+    return h
+
+
+def candidate_pairs(
+    Ztr: np.ndarray, Zte: np.ndarray, allowed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(test, train) row pairs that may be near copies: a locality-sensitive banding.
+
+    Columns are cut into ``allowed + 1`` bands: a pair differing in at most ``allowed`` cells agrees
+    exactly on at least one band (pigeonhole). Values are snapped to a grid of twice the tolerance,
+    twice, half a cell apart, so that values within the tolerance share a cell in at least one grid.
+    Buckets holding more than ``MAX_BUCKET`` training rows (a band of near-constant columns) say
+    nothing and are skipped. Cost: linear in rows, never a distance matrix.
+    """
+    width = 2 * CELL_TOLERANCE
+    pairs = []
+    for band in np.array_split(np.arange(Ztr.shape[1]), allowed + 1):
+        for offset in (0.0, 0.5):
+            h_tr = _band_hashes(np.floor(Ztr[:, band] / width + offset))
+            h_te = _band_hashes(np.floor(Zte[:, band] / width + offset))
+            tr = pd.DataFrame({"h": h_tr, "train": np.arange(len(h_tr))})
+            size = tr.groupby("h")["train"].transform("size")
+            tr = tr[size <= MAX_BUCKET]
+            te = pd.DataFrame({"h": h_te, "test": np.arange(len(h_te))})
+            te = te[te["h"].isin(tr["h"])]
+            pairs.append(te.merge(tr, on="h")[["test", "train"]])
+    both = pd.concat(pairs, ignore_index=True).drop_duplicates()
+    return both["test"].to_numpy(), both["train"].to_numpy()
+
+
 @check("near_duplicates")
 def near_duplicates(inp: AuditInput) -> list[Finding]:
     """Test rows that are copies of training rows up to rounding, case, whitespace or a few cells."""
-    from sklearn.neighbors import NearestNeighbors
-
     feats = inp.features
     if not feats:
         return []
@@ -55,25 +90,30 @@ def near_duplicates(inp: AuditInput) -> list[Finding]:
     exact = np.isin(_row_hashes(inp.test[feats]), _row_hashes(inp.train[feats]))
     d = Ztr.shape[1]
     allowed = int(CELLS_ALLOWED_TO_DIFFER * d)  # none below 20 columns
-    k = min(_NEIGHBOURS, len(Ztr))
-    _, idx = NearestNeighbors(n_neighbors=k).fit(Ztr).kneighbors(Zte)
-    close = np.abs(Zte[:, None, :] - Ztr[idx]) <= CELL_TOLERANCE + 1e-12  # (n_test, k, d)
-    n_close = close.sum(axis=2)
-    best = np.argmax(n_close, axis=1)
-    agree = n_close[np.arange(len(Zte)), best]
-    near = (agree >= d - allowed) & ~exact
-    n = int(near.sum())
-    if n == 0:
+    t_idx, r_idx = candidate_pairs(Ztr, Zte, allowed)
+    keep = ~exact[t_idx]
+    t_idx, r_idx = t_idx[keep], r_idx[keep]
+    agree_pairs = np.zeros(0, dtype=np.int64)
+    if t_idx.size:
+        agree_pairs = np.concatenate(
+            [
+                (np.abs(Zte[t_idx[s]] - Ztr[r_idx[s]]) <= CELL_TOLERANCE + 1e-12).sum(axis=1)
+                for s in np.array_split(np.arange(t_idx.size), max(1, t_idx.size // 100_000))
+            ]
+        )
+    ok = agree_pairs >= d - allowed
+    if not ok.any():
         return []
-    rows = np.flatnonzero(near)
-    partner = idx[rows, best[rows]]
+    found = pd.DataFrame({"test": t_idx[ok], "train": r_idx[ok], "agree": agree_pairs[ok]})
+    found = found.sort_values(["test", "agree"], ascending=[True, False]).drop_duplicates("test")
+    n = len(found)
     examples = tuple(
         {
             "test_row": _label(inp.test.index[i]),
             "train_row": _label(inp.train.index[j]),
-            "cells_differing": int(d - agree[i]),
+            "cells_differing": int(d - a),
         }
-        for i, j in zip(rows[:5], partner[:5], strict=True)
+        for i, j, a in found.head(5).itertuples(index=False)
     )
     share = n / len(Zte)
     return [
