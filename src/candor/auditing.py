@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,12 @@ def _record(tracker: Tracker, report: AuditReport, dataset_hash: str, run_name: 
     )
 
 
-def audit_project(path: str | Path = ".", *, track: bool = True) -> AuditRun:
+def audit_project(
+    path: str | Path = ".",
+    *,
+    track: bool = True,
+    on_check: Callable[[str, int, int], None] | None = None,
+) -> AuditRun:
     """Audit the split a project's ``candor.toml`` describes."""
     project = Project.load(path)
     ds = project.dataset()
@@ -83,6 +89,7 @@ def audit_files(
     task: str | None = None,
     track: bool = True,
     cwd: str | Path = ".",
+    on_check: Callable[[str, int, int], None] | None = None,
 ) -> AuditRun:
     """Audit two files, or one file with a column naming each row's split ("train"/"test")."""
     for p in (train, test):
@@ -105,7 +112,7 @@ def audit_files(
             a[sides == "train"].drop(columns=split_column),
             a[sides == "test"].drop(columns=split_column),
         )
-    report = audit(a, b, target, group=group, time=time, task=task)
+    report = audit(a, b, target, group=group, time=time, task=task, on_check=on_check)
     digest = hashlib.sha256((content_hash(a) + content_hash(b)).encode()).hexdigest()
     run_id = None
     if track:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
 from candor._task import TASKS, infer_task
@@ -46,6 +48,7 @@ def audit(
     task: str | None = None,
     checks: list[str] | None = None,
     seed: int = 0,
+    on_check: Callable[[str, int, int], None] | None = None,
 ) -> AuditReport:
     """Audit a train/test split for leakage and integrity problems before any model is trained.
 
@@ -67,7 +70,9 @@ def audit(
         raise DataError(f"unknown audit check(s) {unknown}; known: {', '.join(CHECKS)}")
     inp = AuditInput(train, test, target, task, group, time, seed)
     findings: list[Finding] = []
-    for name in names:
+    for i, name in enumerate(names):
+        if on_check is not None:
+            on_check(name, i, len(names))  # progress: which check is running, of how many
         findings.extend(CHECKS[name](inp))
     order = {"error": 0, "warning": 1, "info": 2}
     findings.sort(key=lambda f: order[f.severity])

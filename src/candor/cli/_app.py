@@ -162,14 +162,28 @@ def audit_cmd(
 
     if fail_on not in ("error", "warning", "never"):
         raise CandorError(f"--fail-on must be error, warning or never, got {fail_on!r}")
-    if train is not None:
-        if target is None:
-            raise CandorError("give --target COLUMN with --train")
-        res = audit_files(
-            train, test, target, split_column=split_column, group=group, time=time, track=track
-        )
-    else:
-        res = audit_project(".", track=track)
+    if train is not None and target is None:
+        raise CandorError("give --target COLUMN with --train")
+    # progress on the terminal's stderr, so that --json output stays clean
+    with err_console.status("Auditing...") as status:
+
+        def progress(name: str, i: int, total: int) -> None:
+            status.update(f"Auditing: {name} ({i + 1}/{total})")
+
+        if train is not None:
+            assert target is not None
+            res = audit_files(
+                train,
+                test,
+                target,
+                split_column=split_column,
+                group=group,
+                time=time,
+                track=track,
+                on_check=progress,
+            )
+        else:
+            res = audit_project(".", track=track, on_check=progress)
     if html is not None:
         from candor.project import write_atomic
         from candor.report import audit_html
