@@ -21,7 +21,7 @@ DUPLICATE_ERROR_COUNT = 3
 #: a single feature whose out-of-fold score has its lower bound above this is the target in disguise
 LEAK_ERROR_LOW = 0.98
 #: ... or whose point score is this close to perfect (small samples cannot push the bound higher)
-LEAK_ERROR_VALUE = 0.99
+LEAK_ERROR_VALUE = 0.985
 #: ... and whose point score is above this is suspicious
 LEAK_WARNING_VALUE = 0.97
 #: rows of the training set used to score single features (a shallow tree per feature and fold)
@@ -249,7 +249,9 @@ def _solo_score(x: pd.Series, y: np.ndarray, task: str, seed: int) -> Any:
         model = DecisionTreeRegressor(max_depth=3, random_state=seed)
         pred = cross_val_predict(model, X, y, cv=5)
         return evaluate(y, pred, metrics=["r2"], n_resamples=1000, seed=seed)["r2"]
-    model = DecisionTreeClassifier(max_depth=3, random_state=seed)
+    # small, but with room for every class: best-first growth, two leaves per class (at least 8)
+    leaves = max(8, 2 * len(np.unique(y)))
+    model = DecisionTreeClassifier(max_leaf_nodes=leaves, random_state=seed)
     proba = cross_val_predict(model, X, y, cv=5, method="predict_proba")
     if task == "binary":
         return evaluate(y, None, proba[:, 1], metrics=["roc_auc"], task="binary")["roc_auc"]
@@ -299,7 +301,7 @@ def target_leakage(inp: AuditInput) -> list[Finding]:
                     "target_leakage",
                     severity,  # type: ignore[arg-type]
                     f"{what} predicts {inp.target!r} almost perfectly: out-of-fold {score_name} "
-                    "of a depth-3 tree on that one column",
+                    "of a shallow tree on that one column",
                     len(train),
                     len(train),
                     "training rows scored",
