@@ -45,6 +45,10 @@ def split_shift(inp: AuditInput) -> list[Finding]:
     tr = inp.train.iloc[rng.permutation(len(inp.train))[:SHIFT_SAMPLE_ROWS]]
     te = inp.test.iloc[rng.permutation(len(inp.test))[:SHIFT_SAMPLE_ROWS]]
     both = _numeric(pd.concat([tr[feats], te[feats]], ignore_index=True))
+    both = both.loc[:, both.notna().any() & (both.nunique() > 1)]  # empty or constant: no signal
+    if both.shape[1] == 0:
+        return []
+    feats = list(both.columns)
     is_test = np.r_[np.zeros(len(tr)), np.ones(len(te))]
     model = HistGradientBoostingClassifier(max_iter=100, random_state=inp.seed)
     proba = cross_val_predict(model, both.to_numpy(), is_test, cv=5, method="predict_proba")[:, 1]
