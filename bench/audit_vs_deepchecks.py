@@ -19,9 +19,7 @@ import venv
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-import numpy as np
-
-from audit import make
+from audit import planted
 
 DEEPCHECKS_PINS = [
     "deepchecks==0.19.1",
@@ -103,15 +101,7 @@ def main() -> None:
     ap.add_argument("--train-rows", type=int, default=100_000)
     ap.add_argument("--test-rows", type=int, default=25_000)
     args = ap.parse_args()
-    rng = np.random.default_rng(0)
-    train, test = make(args.train_rows, rng), make(args.test_rows, rng)
-    k = max(10, args.test_rows // 100)
-    test.iloc[:k] = train.iloc[:k].to_numpy()
-    near = train.iloc[k : 2 * k].copy()
-    near["f1"] = near["f1"].round(4)
-    test.iloc[k : 2 * k] = near.to_numpy()
-    for frame in (train, test):
-        frame["refund_issued"] = frame["y"]
+    train, test = planted(args.train_rows, args.test_rows)
     dc_python = ensure_deepchecks()
     with tempfile.TemporaryDirectory() as tmp:
         tr_path, te_path = Path(tmp) / "train.parquet", Path(tmp) / "test.parquet"
