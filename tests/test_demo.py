@@ -3,36 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests._subprocess import candor
+from tests._subprocess import flat as _flat
+
 pytestmark = pytest.mark.slow
-
-
-def candor(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run ``candor COMMAND`` in ``cwd``, as a newcomer would."""
-    # one OpenMP thread: under pytest -n the workers already fill the cores, and oversubscribed
-    # OpenMP (gradient boosting, BLAS) spin-waits and runs several times slower
-    env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "OMP_NUM_THREADS": "1"}
-    env.pop("MLFLOW_TRACKING_URI", None)
-    return subprocess.run(
-        [sys.executable, "-m", "candor", *command.split()],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
-def _flat(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _runs(db: Path) -> list[tuple[str, str, str]]:

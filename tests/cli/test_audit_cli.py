@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from candor.project import init_project
-from tests.cli.test_cli import _flat, candor
+from tests._subprocess import candor
+from tests._subprocess import flat as _flat
 
 
 def _split_files(folder: Path, leak: bool) -> None:

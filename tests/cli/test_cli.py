@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import shlex
 import sqlite3
 import subprocess
-import sys
 from importlib.metadata import version
 from pathlib import Path
 
@@ -16,30 +13,10 @@ import pandas as pd
 import pytest
 
 from candor.project import init_project
+from tests._subprocess import candor
+from tests._subprocess import flat as _flat
 
 BROKEN_CONFIG = '[project]\nname = "x"\n\n[data]\nsource = "sklearn:iris"\ntargte = "target"\n'
-
-
-def candor(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run ``candor COMMAND`` (split like a shell would) in ``cwd``, as a user would."""
-    # one OpenMP thread: under pytest -n the workers already fill the cores, and oversubscribed
-    # OpenMP (gradient boosting, BLAS) spin-waits and runs several times slower
-    env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "OMP_NUM_THREADS": "1"}
-    env.pop("MLFLOW_TRACKING_URI", None)
-    return subprocess.run(
-        [sys.executable, "-m", "candor", *shlex.split(command)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-
-
-def _flat(text: str) -> str:
-    """Text with rich's line wrapping undone, so that a phrase can be searched whole."""
-    return " ".join(text.split())
 
 
 def _assert_clean_failure(res: subprocess.CompletedProcess[str], *fragments: str) -> None:
