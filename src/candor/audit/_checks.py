@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,11 @@ class AuditInput:
         skip = {self.target, self.group, self.time}
         return [c for c in self.train.columns if c not in skip]
 
+    @cached_property
+    def row_hashes(self) -> tuple[np.ndarray, np.ndarray]:
+        """One 64-bit hash per row of the features, train and test (computed once, shared by checks)."""
+        return _row_hashes(self.train[self.features]), _row_hashes(self.test[self.features])
+
 
 Check = Callable[[AuditInput], list[Finding]]
 CHECKS: dict[str, Check] = {}
@@ -61,19 +67,39 @@ def check(name: str) -> Callable[[Check], Check]:
     return register
 
 
+def is_numeric(s: pd.Series) -> bool:
+    """Numbers and booleans: compared by value as float64 (so 1, 1.0 and True are one value)."""
+    return bool(pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s))
+
+
+def as_float(s: pd.Series) -> np.ndarray:
+    """A numeric column as float64 with NaN for missing values (nullable dtypes included)."""
+    return s.to_numpy(dtype="float64", na_value=np.nan)
+
+
+def factorize_text(s: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Codes (-1 for missing) and the distinct values as strings: text work on distinct values only."""
+    codes, uniques = pd.factorize(s)
+    return codes, pd.Index(np.asarray(uniques).astype(str), dtype=object)
+
+
+def _column_hash(s: pd.Series) -> np.ndarray:
+    """A 64-bit hash per value that depends on the value only, not on the dtype or the categories."""
+    if is_numeric(s):
+        return pd.util.hash_array(as_float(s))
+    codes, uniques = factorize_text(s)
+    # hash the distinct values only; missing values hash like the text "nan"
+    table = pd.util.hash_array(np.append(uniques.to_numpy(dtype=object), "nan"))
+    return table[codes]  # code -1 picks the last entry, "nan"
+
+
 def _row_hashes(frame: pd.DataFrame) -> np.ndarray:
-    # normalise dtypes so that 1 (int) and 1.0 (float) and True are the same value
-    norm = pd.DataFrame(
-        {
-            c: (
-                frame[c].astype("float64")
-                if pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])
-                else frame[c].astype(str)
-            )
-            for c in frame.columns
-        }
-    )
-    return pd.util.hash_pandas_object(norm, index=False).to_numpy()
+    """One 64-bit hash per row: its columns' value hashes combined in column order."""
+    h = np.zeros(len(frame), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for col in frame.columns:
+            h = h * np.uint64(0x100000001B3) ^ _column_hash(frame[col])
+    return h
 
 
 def _label(v: Any) -> Any:
@@ -83,8 +109,7 @@ def _label(v: Any) -> Any:
 @check("exact_duplicates")
 def exact_duplicates(inp: AuditInput) -> list[Finding]:
     """Test rows whose features (and label) also appear in train."""
-    feats = inp.features
-    h_train, h_test = _row_hashes(inp.train[feats]), _row_hashes(inp.test[feats])
+    h_train, h_test = inp.row_hashes
     first_in_train = pd.Series(np.arange(len(h_train)), index=h_train)
     first_in_train = first_in_train[~first_in_train.index.duplicated()]
     twin = np.isin(h_test, first_in_train.index)
@@ -120,17 +145,10 @@ def label_conflicts(inp: AuditInput) -> list[Finding]:
     """Identical features with different labels, within train and across the split."""
     if inp.task == "regression":
         return []
-    feats = inp.features
-    both = pd.DataFrame(
-        {
-            "h": np.concatenate([_row_hashes(inp.train[feats]), _row_hashes(inp.test[feats])]),
-            "y": np.concatenate(
-                [inp.train[inp.target].astype(str), inp.test[inp.target].astype(str)]
-            ),
-        }
-    )
-    labels = both.groupby("h")["y"].nunique()
-    conflicted = labels.index[labels > 1]
+    y, _ = pd.factorize(pd.concat([inp.train[inp.target], inp.test[inp.target]]))
+    both = pd.DataFrame({"h": np.concatenate(inp.row_hashes), "y": y})
+    pairs = both.drop_duplicates()  # one row per (features, label)
+    conflicted = pairs["h"][pairs["h"].duplicated()].unique()
     if len(conflicted) == 0:
         return []
     rows = int(both["h"].isin(conflicted).sum())
@@ -233,6 +251,8 @@ def temporal_leakage(inp: AuditInput) -> list[Finding]:
 
 
 #: quantile bins of one column for its out-of-fold solo score (missing values get a bin of their own)
+#: training rows sampled to screen columns for near-constant and unique values
+HYGIENE_SAMPLE_ROWS = 20_000
 SOLO_BINS = 32
 _FOLDS = 5
 
@@ -343,6 +363,10 @@ def hygiene(inp: AuditInput) -> list[Finding]:
     """Constant and ID-like columns, class imbalance, a test set too small to measure much."""
     out: list[Finding] = []
     n = len(inp.train)
+    # Counting every value of every column of a million rows is the slow part of this check, so a
+    # seeded sample screens first: a column whose top value holds under 99% of the sample cannot
+    # hold 99.9% of all rows, and a column with a repeat in the sample is not unique per row.
+    sample = inp.train.sample(min(n, HYGIENE_SAMPLE_ROWS), random_state=inp.seed)
     for col in inp.features:
         s = inp.train[col]
         if s.isna().all():
@@ -358,8 +382,12 @@ def hygiene(inp: AuditInput) -> list[Finding]:
                 )
             )
             continue
-        top = s.value_counts(dropna=False).iloc[0] / n
-        if s.nunique(dropna=False) <= 1:
+        screen = sample[col].value_counts(dropna=False)
+        top = screen.iloc[0] / len(sample)
+        if top >= 0.99:  # a candidate: count exactly
+            top = s.value_counts(dropna=False).iloc[0] / n
+        unique_in_sample = len(screen) == len(sample)
+        if top >= 1.0:
             out.append(
                 Finding(
                     "hygiene",
@@ -383,7 +411,12 @@ def hygiene(inp: AuditInput) -> list[Finding]:
                     f"consider dropping `{col}`",
                 )
             )
-        elif not pd.api.types.is_float_dtype(s) and s.nunique() == n and n >= 20:
+        elif (
+            not pd.api.types.is_float_dtype(s)
+            and unique_in_sample
+            and n >= 20
+            and s.nunique(dropna=False) == n
+        ):
             out.append(
                 Finding(
                     "hygiene",
