@@ -129,6 +129,51 @@ def test_missingness_that_predicts_the_target_is_target_leakage() -> None:
     assert any("missing" in t for t in titles)
 
 
+def _leaky_pair(train: pd.DataFrame, test: pd.DataFrame, relation: str) -> None:
+    rng = np.random.default_rng(3)
+    for frame in (train, test):
+        if relation == "difference":  # the balance owed is the outcome
+            frame["paid"] = rng.gamma(2, 50, len(frame))
+            frame["due"] = frame["paid"] + np.where(frame["y"] == 1, 1.0, 0.0)
+        else:  # neither text column alone says anything; together they are the label
+            region = rng.integers(0, 2, len(frame))
+            frame["region"] = np.where(region == 1, "north", "south")
+            frame["tier"] = np.where(region ^ frame["y"].to_numpy(), "gold", "basic")
+
+
+@pytest.mark.parametrize("relation", ["difference", "text combination"])
+def test_a_pair_that_is_the_target_together_is_target_leakage(relation: str) -> None:
+    train, test = _clean()
+    _leaky_pair(train, test, relation)
+    found = [f for f in audit(train, test, "y").findings if f.check == "target_leakage"]
+    assert [f.severity for f in found] == ["error"], [f.title for f in found]
+    a, b = ("due", "paid") if relation == "difference" else ("region", "tier")
+    assert (
+        f"{a!r} and {b!r} together" in found[0].title
+        or f"{b!r} and {a!r} together" in found[0].title
+    )
+    assert "neither does alone" in found[0].title
+    assert found[0].score is not None and found[0].score.low >= 0.95
+
+
+def test_a_pair_is_not_reported_when_one_column_alone_gives_the_target_away() -> None:
+    train, test = _clean()
+    for frame in (train, test):
+        frame["refund_issued"] = frame["y"]
+        frame["other"] = frame["x2"] * 2
+    found = [f for f in audit(train, test, "y").findings if f.check == "target_leakage"]
+    assert len(found) == 1 and "'refund_issued' alone" in found[0].title
+
+
+def test_strong_but_honest_features_are_not_a_leaking_pair() -> None:
+    """breast_cancer's best pairs reach ROC AUC 0.98 from real signal: no error for them."""
+    ds = load_dataset("sklearn:breast_cancer")
+    split = split_dataset(ds, seed=0)
+    train, test = ds.frame.iloc[split.train], ds.frame.iloc[split.test]
+    found = audit(train, test, "target", checks=["target_leakage"]).findings
+    assert not [f for f in found if f.severity == "error"], [f.title for f in found]
+
+
 def test_identical_features_with_different_labels_are_label_conflicts() -> None:
     train, test = _clean()
     test.iloc[:10] = train.iloc[:10].to_numpy()

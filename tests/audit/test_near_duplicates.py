@@ -63,3 +63,32 @@ def test_rounding_case_and_whitespace_do_not_hide_a_copy() -> None:
     assert found and found[0].count == 10
     # the unmodified rest of the table raises nothing
     assert _near(audit(train, frame.iloc[300:], "y", checks=["near_duplicates"])) == []
+
+
+def test_a_whole_row_scaled_by_one_factor_is_a_near_copy() -> None:
+    """A change of units (all amounts in cents) or a brighter image keeps the row's direction."""
+    train, test = _digits()
+    pixels = [c for c in train.columns if c != "target"]
+    copies = train.iloc[:30].copy()
+    copies[pixels] = copies[pixels] * 0.5  # the same images at half the intensity
+    test.iloc[:30] = copies.to_numpy()
+    found = _near(audit(train, test, "target", checks=["near_duplicates"]))
+    assert found and found[0].severity == "error"
+    assert found[0].count == 30
+    assert found[0].examples[0]["scaled_by"] == 0.5
+
+
+def test_rows_that_merely_point_the_same_way_with_one_numeric_column_are_not_copies() -> None:
+    """With a single numeric column every positive row has the same direction: no scaling search."""
+    rng = np.random.default_rng(4)
+    n = 500
+    frame = pd.DataFrame(
+        {
+            "amount": rng.lognormal(3, 1, n),
+            "city": rng.choice([f"city {i}" for i in range(40)], n),
+            "plan": rng.choice([f"plan {i}" for i in range(20)], n),
+            "y": rng.integers(0, 2, n),
+        }
+    )
+    train, test = frame.iloc[:400], frame.iloc[400:]
+    assert _near(audit(train, test, "y", checks=["near_duplicates"])) == []

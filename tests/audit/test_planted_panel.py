@@ -49,11 +49,21 @@ DATASETS = {
 }
 
 
-def _copies(share: float, near: bool) -> Callable[[pd.DataFrame, pd.DataFrame], tuple[Split, str]]:
+def _copies(
+    share: float, near: bool, scale: float = 1.0
+) -> Callable[[pd.DataFrame, pd.DataFrame], tuple[Split, str]]:
     def plant(train: pd.DataFrame, test: pd.DataFrame) -> tuple[Split, str]:
         k = max(3, int(np.ceil(len(test) * share)))
         copies = train.iloc[:k].copy()
-        if near:
+        if scale != 1.0:  # every number in the row in other units
+            numeric = [
+                c
+                for c in copies.columns
+                if c != "target" and pd.api.types.is_numeric_dtype(copies[c])
+            ]
+            copies[numeric] = copies[numeric].astype(float) * scale
+            test = test.astype(dict.fromkeys(numeric, float))
+        elif near:
             feats = [c for c in copies.columns if c != "target"]
             numeric = [c for c in feats if pd.api.types.is_numeric_dtype(copies[c])]
             col = max(numeric, key=lambda c: float(train[c].std()))
@@ -101,13 +111,45 @@ def _time(share: float) -> Callable[[pd.DataFrame, pd.DataFrame], tuple[Split, s
     return plant
 
 
+def _pair(relation: str) -> Callable[[pd.DataFrame, pd.DataFrame], tuple[Split, str]]:
+    """Two new columns that together give the target away, while neither does alone."""
+
+    def plant(train: pd.DataFrame, test: pd.DataFrame) -> tuple[Split, str]:
+        rng = np.random.default_rng(1)
+        levels = pd.Categorical(pd.concat([train["target"], test["target"]])).categories
+        out = []
+        for frame in (train, test):
+            code = pd.Categorical(frame["target"], categories=levels).codes
+            if relation == "difference":  # a balance: amount due minus amount paid
+                paid = rng.normal(scale=3, size=len(frame))
+                out.append(frame.assign(paid=paid, due=paid + code))
+            elif relation == "ratio":  # a rate: the total is the base times the outcome's factor
+                base = rng.lognormal(3, 1, len(frame))
+                out.append(frame.assign(base=base, total=base * (code + 1.5)))
+            else:  # two text columns whose combination (not either alone) is the label
+                shift = rng.integers(0, len(levels), len(frame))
+                out.append(
+                    frame.assign(
+                        region=[f"r{v}" for v in shift],
+                        tier=[f"t{v}" for v in (shift + code) % len(levels)],
+                    )
+                )
+        return (out[0], out[1]), "target_leakage"
+
+    return plant
+
+
 LEAKS = {
     "exact copies 1%": _copies(0.01, near=False),
     "exact copies 10%": _copies(0.10, near=False),
     "near copies 1%": _copies(0.01, near=True),
     "near copies 10%": _copies(0.10, near=True),
+    "near copies 1%, whole row x1000": _copies(0.01, near=True, scale=1000.0),
     "target proxy, 0% noise": _proxy(0.0),
     "target proxy, 0.5% noise": _proxy(0.005),
+    "pair: difference": _pair("difference"),
+    "pair: ratio": _pair("ratio"),
+    "pair: text combination": _pair("text"),
     "shared groups 10%": _group(0.1),
     "shared groups 50%": _group(0.5),
     "test before train 5%": _time(0.05),

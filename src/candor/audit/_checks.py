@@ -19,14 +19,6 @@ from candor.stats import wilson_interval
 #: at least this share of test rows (and this many) with a twin in train makes duplicates an error
 DUPLICATE_ERROR_SHARE = 0.01
 DUPLICATE_ERROR_COUNT = 3
-#: a single feature whose out-of-fold score has its lower bound above this is the target in disguise
-LEAK_ERROR_LOW = 0.98
-#: ... or whose point score is this close to perfect (small samples cannot push the bound higher)
-LEAK_ERROR_VALUE = 0.985
-#: ... and whose point score is above this is suspicious
-LEAK_WARNING_VALUE = 0.97
-#: rows of the training set used to score single features (a shallow tree per feature and fold)
-LEAK_SAMPLE_ROWS = 20_000
 _EXAMPLES = 5
 
 
@@ -250,112 +242,8 @@ def temporal_leakage(inp: AuditInput) -> list[Finding]:
     return out
 
 
-#: quantile bins of one column for its out-of-fold solo score (missing values get a bin of their own)
 #: training rows sampled to screen columns for near-constant and unique values
 HYGIENE_SAMPLE_ROWS = 20_000
-SOLO_BINS = 32
-_FOLDS = 5
-
-
-def _bins(x: pd.Series) -> np.ndarray:
-    if pd.api.types.is_numeric_dtype(x) or pd.api.types.is_bool_dtype(x):
-        v = x.to_numpy(dtype=float)
-        finite = v[np.isfinite(v)]
-        edges: np.ndarray = (
-            np.unique(np.quantile(finite, np.linspace(0, 1, SOLO_BINS + 1))[1:-1])
-            if finite.size
-            else np.empty(0)
-        )
-        codes = np.searchsorted(edges, v, side="right") + 1
-        return np.where(np.isnan(v), 0, codes)
-    codes = pd.Categorical(x.astype(str)).codes.astype(np.int64) + 1
-    return np.where(x.isna().to_numpy(), 0, codes)
-
-
-def _solo_score(x: pd.Series, y: np.ndarray, task: str, seed: int) -> Any:
-    """Out-of-fold score of the simplest model of one column: its per-bin target rate (or mean).
-
-    A histogram model fitted on the other folds, one ``bincount`` per fold: as flexible as a shallow
-    tree (any non-monotone pattern over 32 quantile bins) at a fraction of its cost.
-    """
-    from candor.stats import evaluate
-
-    b = _bins(x)
-    n_bins = int(b.max()) + 1
-    fold = np.random.default_rng(seed).permutation(len(b)) % _FOLDS
-    if task == "regression":
-        yf = y.astype(float)
-        pred = np.empty(len(b))
-        for f in range(_FOLDS):
-            tr, te = fold != f, fold == f
-            sums = np.bincount(b[tr], weights=yf[tr], minlength=n_bins)
-            counts = np.bincount(b[tr], minlength=n_bins)
-            means = np.divide(sums, counts, out=np.full(n_bins, yf[tr].mean()), where=counts > 0)
-            pred[te] = means[b[te]]
-        return evaluate(yf, pred, metrics=["r2"], n_resamples=1000, seed=seed)["r2"]
-    classes, yi = np.unique(y, return_inverse=True)
-    k = len(classes)
-    proba = np.empty((len(b), k))
-    for f in range(_FOLDS):
-        tr, te = fold != f, fold == f
-        table = np.bincount(b[tr] * k + yi[tr], minlength=n_bins * k).reshape(n_bins, k) + 0.5
-        proba[te] = (table / table.sum(axis=1, keepdims=True))[b[te]]
-    if task == "binary":
-        return evaluate(yi, None, proba[:, 1], metrics=["roc_auc"], task="binary")["roc_auc"]
-    pred = np.argmax(proba, axis=1)
-    return evaluate(yi, pred, metrics=["balanced_accuracy"], n_resamples=1000, seed=seed)[
-        "balanced_accuracy"
-    ]
-
-
-@check("target_leakage")
-def target_leakage(inp: AuditInput) -> list[Finding]:
-    """A single feature, or its missingness, that predicts the target almost perfectly on its own."""
-    train = inp.train
-    if len(train) > LEAK_SAMPLE_ROWS:
-        train = train.sample(LEAK_SAMPLE_ROWS, random_state=inp.seed)
-    y = train[inp.target].to_numpy()
-    if inp.task != "regression":
-        _, counts = np.unique(y, return_counts=True)
-        if counts.min() < 5:
-            return []
-    score_name = {"binary": "ROC AUC", "multiclass": "balanced accuracy", "regression": "R²"}[
-        inp.task
-    ]
-    out: list[Finding] = []
-    for col in inp.features:
-        x = train[col]
-        candidates = [(x, f"{col!r} alone", f"drop `{col}` if it is recorded after the outcome")]
-        if x.isna().any() and not x.isna().all():
-            candidates.append(
-                (
-                    x.isna(),
-                    f"whether {col!r} is missing",
-                    f"find out why `{col}` is missing; drop its missingness signal",
-                )
-            )
-        for values, what, fix in candidates:
-            est = _solo_score(values, y, inp.task, inp.seed)
-            if est.low >= LEAK_ERROR_LOW or est.value >= LEAK_ERROR_VALUE:
-                severity = "error"
-            elif est.value >= LEAK_WARNING_VALUE:
-                severity = "warning"
-            else:
-                continue
-            out.append(
-                Finding(
-                    "target_leakage",
-                    severity,  # type: ignore[arg-type]
-                    f"{what} predicts {inp.target!r} almost perfectly: out-of-fold {score_name} "
-                    "of a 32-bin histogram model of that one column",
-                    len(train),
-                    len(train),
-                    "training rows scored",
-                    fix,
-                    score=est,
-                )
-            )
-    return out
 
 
 @check("hygiene")

@@ -37,20 +37,25 @@ def _text_codes(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
-def _encode(train: pd.DataFrame, test: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _encode(
+    train: pd.DataFrame, test: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, dict[int, float]]:
     """Both tables as float32 on a common scale: numeric columns by range, text by normalised code.
 
     float32 halves the memory of the widest array the audit builds; its 7 digits resolve the 0.05%
-    tolerance on the scaled values.
+    tolerance on the scaled values. Column-major, so that a band of columns is one block. Also
+    returns each numeric column's magnitude (the larger absolute 1% or 99% quantile).
     """
-    Ztr = np.empty((len(train), train.shape[1]), dtype=np.float32)
-    Zte = np.empty((len(test), test.shape[1]), dtype=np.float32)
+    Ztr = np.empty((len(train), train.shape[1]), dtype=np.float32, order="F")
+    Zte = np.empty((len(test), test.shape[1]), dtype=np.float32, order="F")
+    magnitude: dict[int, float] = {}
     for j, col in enumerate(train.columns):
         a, b = train[col], test[col]
         if is_numeric(a):
             fa, fb = as_float(a), as_float(b)
             finite = fa[np.isfinite(fa)]
             lo, hi = np.quantile(finite, [0.01, 0.99]) if finite.size else (0.0, 1.0)
+            magnitude[j] = float(max(abs(lo), abs(hi))) or 1.0
             if hi <= lo and finite.size:  # mostly one value: fall back to the full range
                 lo, hi = finite.min(), finite.max()
             scale = hi - lo if hi > lo else 1.0
@@ -61,16 +66,35 @@ def _encode(train: pd.DataFrame, test: pd.DataFrame) -> tuple[np.ndarray, np.nda
             code_a, code_b = _text_codes(a, b)
             Ztr[:, j] = code_a * 10.0  # different text: far apart; missing text at -10
             Zte[:, j] = code_b * 10.0
-    return Ztr, Zte
+    return Ztr, Zte, magnitude
 
 
-def _band_hashes(Q: np.ndarray) -> np.ndarray:
-    """One 64-bit hash per row of an integer matrix (wrapping polynomial hash)."""
-    h = np.zeros(Q.shape[0], dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for j in range(Q.shape[1]):
-            h = h * np.uint64(1_000_003) ^ Q[:, j].astype(np.int64).view(np.uint64)
+def _band_hashes(Z: np.ndarray, width: float, offset: float) -> np.ndarray:
+    """One 64-bit hash per row of a band: its cells snapped to a grid, combined in column order."""
+    h = np.zeros(Z.shape[0], dtype=np.uint64)
+    cell = np.empty(Z.shape[0], dtype=np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for j in range(Z.shape[1]):
+            np.floor(np.divide(Z[:, j], width, out=cell) + offset, out=cell)
+            h = h * np.uint64(1_000_003) ^ cell.astype(np.int64).view(np.uint64)
     return h
+
+
+def _shared_buckets(h_tr: np.ndarray, h_te: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every (test, train) pair with equal hashes, skipping buckets of over MAX_BUCKET train rows."""
+    codes, uniques = pd.factorize(np.concatenate([h_tr, h_te]))
+    c_tr, c_te = codes[: len(h_tr)], codes[len(h_tr) :]
+    count = np.bincount(c_tr, minlength=len(uniques))
+    wanted = np.zeros(len(uniques), dtype=bool)
+    wanted[c_te] = True
+    wanted &= (count > 0) & (count <= MAX_BUCKET)
+    tr_rows = np.flatnonzero(wanted[c_tr])  # usually few: the copies and chance neighbours
+    tr_rows = tr_rows[np.argsort(c_tr[tr_rows], kind="stable")]
+    te_rows = np.flatnonzero(wanted[c_te])
+    start = np.searchsorted(c_tr[tr_rows], c_te[te_rows])
+    k = count[c_te[te_rows]]
+    within = np.arange(int(k.sum())) - np.repeat(np.cumsum(k) - k, k)
+    return np.repeat(te_rows, k), tr_rows[np.repeat(start, k) + within]
 
 
 def candidate_pairs(
@@ -85,56 +109,104 @@ def candidate_pairs(
     nothing and are skipped. Cost: linear in rows, never a distance matrix.
     """
     width = 2 * CELL_TOLERANCE
-    pairs = []
+    tests, trains = [], []
     for band in np.array_split(np.arange(Ztr.shape[1]), allowed + 1):
+        cols = slice(int(band[0]), int(band[-1]) + 1)
         for offset in (0.0, 0.5):
-            h_tr = _band_hashes(np.floor(Ztr[:, band] / width + offset))
-            h_te = _band_hashes(np.floor(Zte[:, band] / width + offset))
-            tr = pd.DataFrame({"h": h_tr, "train": np.arange(len(h_tr))})
-            size = tr.groupby("h")["train"].transform("size")
-            tr = tr[size <= MAX_BUCKET]
-            te = pd.DataFrame({"h": h_te, "test": np.arange(len(h_te))})
-            te = te[te["h"].isin(tr["h"])]
-            pairs.append(te.merge(tr, on="h")[["test", "train"]])
-    both = pd.concat(pairs, ignore_index=True).drop_duplicates()
+            t, r = _shared_buckets(
+                _band_hashes(Ztr[:, cols], width, offset), _band_hashes(Zte[:, cols], width, offset)
+            )
+            tests.append(t)
+            trains.append(r)
+    both = pd.DataFrame({"test": np.concatenate(tests), "train": np.concatenate(trains)})
+    both = both.drop_duplicates()
     return both["test"].to_numpy(), both["train"].to_numpy()
 
 
-@check("near_duplicates")
-def near_duplicates(inp: AuditInput) -> list[Finding]:
-    """Test rows that are copies of training rows up to rounding, case, whitespace or a few cells."""
-    feats = inp.features
-    if not feats:
-        return []
-    Ztr, Zte = _encode(inp.train[feats], inp.test[feats])
-    h_train, h_test = inp.row_hashes
-    exact = np.isin(h_test, h_train)
-    d = Ztr.shape[1]
-    allowed = int(CELLS_ALLOWED_TO_DIFFER * d)  # none below 20 columns
+#: a whole row scaled by one factor is looked for only with at least this many numeric columns
+#: (with fewer, unrelated rows point the same way too often)
+MIN_COLUMNS_FOR_SCALING = 3
+
+
+def _directions(
+    Z: np.ndarray, frame: pd.DataFrame, magnitude: dict[int, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's numeric cells as a unit vector (each column divided by its magnitude first).
+
+    A row multiplied by one factor (a change of units, a brighter image) keeps its direction. Text
+    columns keep their codes from ``Z``; missing cells stay far below every value, as in
+    ``_encode``. Returns the directions (column-major float32) and the row norms (0 for a row of
+    zeros, which has no direction).
+    """
+    D = np.array(Z, dtype=np.float32, order="F")
+    norm2 = np.zeros(len(frame))
+    for j, m in magnitude.items():
+        x = as_float(frame.iloc[:, j]) / m
+        D[:, j] = x
+        norm2 += np.where(np.isnan(x), 0.0, x * x)
+    norm = np.sqrt(norm2)
+    inverse = (1.0 / np.where(norm > 0, norm, 1.0)).astype(np.float32)
+    for j in magnitude:
+        col = D[:, j]
+        missing = np.isnan(col)
+        col *= inverse
+        col[missing] = -100.0
+    return D, norm
+
+
+def _verified(Ztr: np.ndarray, Zte: np.ndarray, allowed: int, skip: np.ndarray) -> pd.DataFrame:
+    """Candidate pairs confirmed cell by cell: (test, train, cells that agree), best train row each."""
     t_idx, r_idx = candidate_pairs(Ztr, Zte, allowed)
-    keep = ~exact[t_idx]
+    keep = ~skip[t_idx]
     t_idx, r_idx = t_idx[keep], r_idx[keep]
-    agree_pairs = np.zeros(0, dtype=np.int64)
+    agree = np.zeros(0, dtype=np.int64)
     if t_idx.size:
-        agree_pairs = np.concatenate(
+        agree = np.concatenate(
             [
                 (np.abs(Zte[t_idx[s]] - Ztr[r_idx[s]]) <= CELL_TOLERANCE + 1e-12).sum(axis=1)
                 for s in np.array_split(np.arange(t_idx.size), max(1, t_idx.size // 100_000))
             ]
         )
-    ok = agree_pairs >= d - allowed
-    if not ok.any():
+    ok = agree >= Ztr.shape[1] - allowed
+    found = pd.DataFrame({"test": t_idx[ok], "train": r_idx[ok], "agree": agree[ok]})
+    return found.sort_values(["test", "agree"], ascending=[True, False]).drop_duplicates("test")
+
+
+@check("near_duplicates")
+def near_duplicates(inp: AuditInput) -> list[Finding]:
+    """Test rows that copy a training row up to rounding, case, whitespace, a few cells or a scale."""
+    feats = inp.features
+    if not feats:
         return []
-    found = pd.DataFrame({"test": t_idx[ok], "train": r_idx[ok], "agree": agree_pairs[ok]})
-    found = found.sort_values(["test", "agree"], ascending=[True, False]).drop_duplicates("test")
+    Ztr, Zte, magnitude = _encode(inp.train[feats], inp.test[feats])
+    h_train, h_test = inp.row_hashes
+    exact = np.isin(h_test, h_train)
+    d = Ztr.shape[1]
+    allowed = int(CELLS_ALLOWED_TO_DIFFER * d)  # none below 20 columns
+    found = _verified(Ztr, Zte, allowed, exact).assign(scale=1.0)
+    if len(magnitude) >= MIN_COLUMNS_FOR_SCALING:
+        # the same search on row directions: a whole row scaled by one factor
+        Dtr, ntr = _directions(Ztr, inp.train[feats], magnitude)
+        del Ztr  # the widest arrays: keep two of them alive, not four
+        Dte, nte = _directions(Zte, inp.test[feats], magnitude)
+        skip = exact | (nte == 0)
+        skip[found["test"].to_numpy()] = True
+        rows = np.flatnonzero(ntr > 0)  # a row of zeros has no direction to compare
+        scaled = _verified(Dtr[rows] if len(rows) < len(ntr) else Dtr, Dte, allowed, skip)
+        scaled["train"] = rows[scaled["train"].to_numpy()]
+        scaled = scaled.assign(scale=nte[scaled["test"]] / ntr[scaled["train"]])
+        found = pd.concat([found, scaled], ignore_index=True)
+    if found.empty:
+        return []
     n = len(found)
     examples = tuple(
         {
             "test_row": _label(inp.test.index[i]),
             "train_row": _label(inp.train.index[j]),
             "cells_differing": int(d - a),
+            **({} if abs(k - 1) < 1e-9 else {"scaled_by": float(f"{k:.4g}")}),
         }
-        for i, j, a in found.head(5).itertuples(index=False)
+        for i, j, a, k in found.head(5).itertuples(index=False)
     )
     share = n / len(Zte)
     return [
@@ -142,7 +214,8 @@ def near_duplicates(inp: AuditInput) -> list[Finding]:
             "near_duplicates",
             "error" if share >= 0.01 and n >= 3 else "warning",
             f"Test rows that nearly copy a training row (each cell within {CELL_TOLERANCE:.2%} of its "
-            f"column's range, text compared without case or spaces, at most {allowed} of {d} cells differ)",
+            f"column's range, text compared without case or spaces, at most {allowed} of {d} cells "
+            "differ; or the whole row scaled by one factor)",
             n,
             len(Zte),
             "test rows",
