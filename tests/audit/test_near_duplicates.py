@@ -92,3 +92,21 @@ def test_rows_that_merely_point_the_same_way_with_one_numeric_column_are_not_cop
     )
     train, test = frame.iloc[:400], frame.iloc[400:]
     assert _near(audit(train, test, "y", checks=["near_duplicates"])) == []
+
+
+def test_amounts_in_other_units_with_an_unscaled_flag_are_still_near_copies() -> None:
+    """Every amount x100 (cents), but a 0/1 flag in the row left as it was: one cell differs."""
+    rng = np.random.default_rng(5)
+    n = 2000
+    frame = pd.DataFrame({f"amount{i}": rng.gamma(2, 50, n) for i in range(24)})
+    frame["flag"] = rng.integers(0, 2, n)
+    frame["y"] = rng.integers(0, 2, n)
+    train, test = frame.iloc[:1500].copy(), frame.iloc[1500:].copy()
+    copies = train.iloc[:20].copy()
+    copies["flag"] = 1  # the flag is on in every copy: that cell is never scaled
+    amounts = [c for c in copies.columns if c.startswith("amount")]
+    copies[amounts] = copies[amounts] * 100
+    test.iloc[:20] = copies.to_numpy()
+    found = _near(audit(train, test, "y", checks=["near_duplicates"]))
+    assert found and found[0].count == 20
+    assert all(e["scaled_by"] == 100 for e in found[0].examples)

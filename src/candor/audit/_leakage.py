@@ -43,7 +43,7 @@ _SCORE_NAME = {"binary": "ROC AUC", "multiclass": "balanced accuracy", "regressi
 
 
 def _bins(x: pd.Series, bins: int = SOLO_BINS) -> np.ndarray:
-    """Quantile-bin codes of a column, 1..bins; 0 for missing (and infinite) values."""
+    """Quantile-bin codes of a column, 1..2 x bins; 0 for missing (and infinite) values."""
     if is_numeric(x):
         v = x.to_numpy(dtype=float, na_value=np.nan)
         finite = v[np.isfinite(v)]
@@ -52,7 +52,9 @@ def _bins(x: pd.Series, bins: int = SOLO_BINS) -> np.ndarray:
             if finite.size
             else np.empty(0)
         )
-        codes = np.searchsorted(edges, v, side="right") + 1
+        # a value equal to an edge gets a bin of its own (odd codes), so that a heavily repeated value
+        # (half the rows at 0) never shares a bin with the values next to it
+        codes = np.searchsorted(edges, v, side="left") + np.searchsorted(edges, v, side="right") + 1
         return np.where(np.isfinite(v), codes, 0)
     codes = pd.Categorical(x.astype(str)).codes.astype(np.int64) + 1
     return np.where(x.isna().to_numpy(), 0, codes)
@@ -103,10 +105,10 @@ def _severity(est: Estimate) -> str | None:
 
 
 def _rank_bins(M: np.ndarray, bins: int) -> np.ndarray:
-    """Equal-frequency bins 0..bins-1 of every column of ``M``; non-finite values in bin ``bins``.
+    """Equal-frequency bin codes 0..2 x bins - 2 of every column of ``M``; non-finite values 2 x bins.
 
     From ranks rather than quantile edges, so that one ``argsort`` bins a whole block of columns.
-    Tied values share the rank of the first of them, so a value never straddles two bins.
+    Tied values share one code, so a value never straddles two bins.
     """
     finite = np.isfinite(M)
     V = np.where(finite, M, np.inf)
@@ -115,10 +117,17 @@ def _rank_bins(M: np.ndarray, bins: int) -> np.ndarray:
     rows = np.arange(M.shape[0])[:, None]
     new_value = np.ones(M.shape, dtype=bool)
     new_value[1:] = ordered[1:] != ordered[:-1]
-    first_of_tie = np.maximum.accumulate(np.where(new_value, rows, 0), axis=0)
+    n = np.maximum(finite.sum(axis=0), 1)
+    first = np.maximum.accumulate(np.where(new_value, rows, 0), axis=0)
+    last_value = np.ones(M.shape, dtype=bool)
+    last_value[:-1] = new_value[1:]
+    last = np.minimum.accumulate(np.where(last_value, rows, M.shape[0])[::-1], axis=0)[::-1]
+    # the bins of a tie's first and last rows, added: ordinary values get even codes, and a tie
+    # spanning bins gets a code no other value has (the bins it spans hold nothing else)
+    coded = first * bins // n + last * bins // n
     ranks = np.empty(M.shape, dtype=np.int64)
-    np.put_along_axis(ranks, order, first_of_tie, axis=0)
-    return np.where(finite, ranks * bins // np.maximum(finite.sum(axis=0), 1), bins)
+    np.put_along_axis(ranks, order, coded, axis=0)
+    return np.where(finite, ranks, 2 * bins)
 
 
 def _in_sample_scores(B: np.ndarray, n_codes: int, y: np.ndarray, task: str) -> np.ndarray:
@@ -182,12 +191,14 @@ def _screen_pairs(
         for s in range(0, len(first), _PAIR_BLOCK):
             i, j = first[s : s + _PAIR_BLOCK], second[s : s + _PAIR_BLOCK]
             for name, values in _transforms(X[:, i], X[:, j]).items():
-                scores = _in_sample_scores(_rank_bins(values, SOLO_BINS), SOLO_BINS + 1, y, task)
+                scores = _in_sample_scores(
+                    _rank_bins(values, SOLO_BINS), 2 * SOLO_BINS + 1, y, task
+                )
                 hit = scores >= PAIR_SCREEN
                 found += [
                     (numeric[a], numeric[b], name) for a, b in zip(i[hit], j[hit], strict=True)
                 ]
-    side = max(PAIR_GRID_BINS, PAIR_GRID_LEVELS) + 1
+    side = max(2 * PAIR_GRID_BINS, PAIR_GRID_LEVELS) + 1
     first, second = np.triu_indices(len(cols), 1)
     for s in range(0, len(first), _PAIR_BLOCK):
         i, j = first[s : s + _PAIR_BLOCK], second[s : s + _PAIR_BLOCK]

@@ -97,8 +97,22 @@ def _shared_buckets(h_tr: np.ndarray, h_te: np.ndarray) -> tuple[np.ndarray, np.
     return np.repeat(te_rows, k), tr_rows[np.repeat(start, k) + within]
 
 
+def _per_band_directions(block: np.ndarray, numeric: np.ndarray) -> np.ndarray:
+    """A band's numeric cells divided by their own norm (text cells kept; missing cells far below).
+
+    Normalising each band on its own keeps the pigeonhole of the banding: a row scaled by one
+    factor, except for a few cells, still points the same way on every band free of those cells.
+    """
+    out = np.array(block, dtype=np.float32)
+    cells = out[:, numeric]
+    norm = np.sqrt(np.nansum(cells.astype(np.float64) ** 2, axis=1))
+    cells /= np.where(norm > 0, norm, 1.0)[:, None].astype(np.float32)
+    out[:, numeric] = np.where(np.isnan(cells), -100.0, cells)
+    return out
+
+
 def candidate_pairs(
-    Ztr: np.ndarray, Zte: np.ndarray, allowed: int
+    Ztr: np.ndarray, Zte: np.ndarray, allowed: int, scale_free: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """(test, train) row pairs that may be near copies: a locality-sensitive banding.
 
@@ -106,19 +120,32 @@ def candidate_pairs(
     exactly on at least one band (pigeonhole). Values are snapped to a grid of twice the tolerance,
     twice, half a cell apart, so that values within the tolerance share a cell in at least one grid.
     Buckets holding more than ``MAX_BUCKET`` training rows (a band of near-constant columns) say
-    nothing and are skipped. Cost: linear in rows, never a distance matrix.
+    nothing and are skipped. Cost: linear in rows, never a distance matrix. With ``scale_free`` (a
+    mask of numeric columns), each band's numeric cells are compared as a direction, so that a row
+    scaled by one factor lands in the bucket of its original.
     """
     width = 2 * CELL_TOLERANCE
     tests, trains = [], []
     for band in np.array_split(np.arange(Ztr.shape[1]), allowed + 1):
         cols = slice(int(band[0]), int(band[-1]) + 1)
+        btr, bte = Ztr[:, cols], Zte[:, cols]
+        if scale_free is not None:
+            if not scale_free[cols].any():
+                continue  # text only: the first pass has compared these cells already
+            btr = _per_band_directions(btr, scale_free[cols])
+            bte = _per_band_directions(bte, scale_free[cols])
         for offset in (0.0, 0.5):
             t, r = _shared_buckets(
-                _band_hashes(Ztr[:, cols], width, offset), _band_hashes(Zte[:, cols], width, offset)
+                _band_hashes(btr, width, offset), _band_hashes(bte, width, offset)
             )
             tests.append(t)
             trains.append(r)
-    both = pd.DataFrame({"test": np.concatenate(tests), "train": np.concatenate(trains)})
+    both = pd.DataFrame(
+        {
+            "test": np.concatenate(tests or [np.zeros(0, np.int64)]),
+            "train": np.concatenate(trains or [np.zeros(0, np.int64)]),
+        }
+    )
     both = both.drop_duplicates()
     return both["test"].to_numpy(), both["train"].to_numpy()
 
@@ -128,30 +155,34 @@ def candidate_pairs(
 MIN_COLUMNS_FOR_SCALING = 3
 
 
-def _directions(
-    Z: np.ndarray, frame: pd.DataFrame, magnitude: dict[int, float]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's numeric cells as a unit vector (each column divided by its magnitude first).
+def _magnitudes(Z: np.ndarray, frame: pd.DataFrame, magnitude: dict[int, float]) -> np.ndarray:
+    """``Z`` with each numeric column replaced by its raw values over its magnitude (NaN kept).
 
-    A row multiplied by one factor (a change of units, a brighter image) keeps its direction. Text
-    columns keep their codes from ``Z``; missing cells stay far below every value, as in
-    ``_encode``. Returns the directions (column-major float32) and the row norms (0 for a row of
-    zeros, which has no direction).
+    Unlike ``Z``'s ranges, this keeps zero at zero, so a row scaled by one factor stays so.
     """
     D = np.array(Z, dtype=np.float32, order="F")
-    norm2 = np.zeros(len(frame))
     for j, m in magnitude.items():
-        x = as_float(frame.iloc[:, j]) / m
-        D[:, j] = x
-        norm2 += np.where(np.isnan(x), 0.0, x * x)
-    norm = np.sqrt(norm2)
-    inverse = (1.0 / np.where(norm > 0, norm, 1.0)).astype(np.float32)
-    for j in magnitude:
-        col = D[:, j]
-        missing = np.isnan(col)
-        col *= inverse
-        col[missing] = -100.0
-    return D, norm
+        D[:, j] = as_float(frame.iloc[:, j]) / m
+    return D
+
+
+def _pairs_chunked(t_idx: np.ndarray) -> list[np.ndarray]:
+    return np.array_split(np.arange(t_idx.size), max(1, t_idx.size // 100_000))
+
+
+def _best_per_test_row(
+    t_idx: np.ndarray, r_idx: np.ndarray, agree: np.ndarray, need: int, **extra: np.ndarray
+) -> pd.DataFrame:
+    ok = agree >= need
+    found = pd.DataFrame(
+        {
+            "test": t_idx[ok],
+            "train": r_idx[ok],
+            "agree": agree[ok],
+            **{k: v[ok] for k, v in extra.items()},
+        }
+    )
+    return found.sort_values(["test", "agree"], ascending=[True, False]).drop_duplicates("test")
 
 
 def _verified(Ztr: np.ndarray, Zte: np.ndarray, allowed: int, skip: np.ndarray) -> pd.DataFrame:
@@ -164,12 +195,43 @@ def _verified(Ztr: np.ndarray, Zte: np.ndarray, allowed: int, skip: np.ndarray) 
         agree = np.concatenate(
             [
                 (np.abs(Zte[t_idx[s]] - Ztr[r_idx[s]]) <= CELL_TOLERANCE + 1e-12).sum(axis=1)
-                for s in np.array_split(np.arange(t_idx.size), max(1, t_idx.size // 100_000))
+                for s in _pairs_chunked(t_idx)
             ]
         )
-    ok = agree >= Ztr.shape[1] - allowed
-    found = pd.DataFrame({"test": t_idx[ok], "train": r_idx[ok], "agree": agree[ok]})
-    return found.sort_values(["test", "agree"], ascending=[True, False]).drop_duplicates("test")
+    return _best_per_test_row(t_idx, r_idx, agree, Ztr.shape[1] - allowed)
+
+
+def _verified_scaled(
+    Dtr: np.ndarray, Dte: np.ndarray, numeric: np.ndarray, allowed: int, skip: np.ndarray
+) -> pd.DataFrame:
+    """Pairs where the test row is the training row times one factor, but for ``allowed`` cells.
+
+    The factor of a pair is the median ratio of its nonzero numeric cells (robust to the cells that
+    differ); a numeric cell agrees when it is within the tolerance of the factor times the original.
+    """
+    t_idx, r_idx = candidate_pairs(Dtr, Dte, allowed, scale_free=numeric)
+    keep = ~skip[t_idx]
+    t_idx, r_idx = t_idx[keep], r_idx[keep]
+    agree = np.zeros(0, dtype=np.int64)
+    factor = np.zeros(0)
+    parts = []
+    for s in _pairs_chunked(t_idx):
+        if not s.size:
+            continue
+        A, B = Dte[t_idx[s]].astype(np.float64), Dtr[r_idx[s]].astype(np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where((B != 0) & (A != 0), A / B, np.nan)[:, numeric]
+            c = np.nanmedian(np.where(np.isfinite(ratio), ratio, np.nan), axis=1)
+        An, Bn = A[:, numeric], B[:, numeric] * c[:, None]
+        both_missing = np.isnan(An) & np.isnan(Bn)
+        num_ok = (np.abs(An - Bn) <= CELL_TOLERANCE * np.abs(c)[:, None] + 1e-12) | both_missing
+        text_ok = np.abs(A[:, ~numeric] - B[:, ~numeric]) <= CELL_TOLERANCE + 1e-12
+        parts.append((num_ok.sum(axis=1) + text_ok.sum(axis=1), c))
+    if parts:
+        agree = np.concatenate([a for a, _ in parts])
+        factor = np.concatenate([c for _, c in parts])
+        agree = np.where(np.isfinite(factor) & (factor != 0), agree, 0)
+    return _best_per_test_row(t_idx, r_idx, agree, Dtr.shape[1] - allowed, scale=factor)
 
 
 @check("near_duplicates")
@@ -185,16 +247,16 @@ def near_duplicates(inp: AuditInput) -> list[Finding]:
     allowed = int(CELLS_ALLOWED_TO_DIFFER * d)  # none below 20 columns
     found = _verified(Ztr, Zte, allowed, exact).assign(scale=1.0)
     if len(magnitude) >= MIN_COLUMNS_FOR_SCALING:
-        # the same search on row directions: a whole row scaled by one factor
-        Dtr, ntr = _directions(Ztr, inp.train[feats], magnitude)
+        # the same search on directions: a row scaled by one factor (a change of units, a brighter
+        # image), but for at most ``allowed`` cells
+        numeric = np.zeros(d, dtype=bool)
+        numeric[list(magnitude)] = True
+        Dtr = _magnitudes(Ztr, inp.train[feats], magnitude)
         del Ztr  # the widest arrays: keep two of them alive, not four
-        Dte, nte = _directions(Zte, inp.test[feats], magnitude)
-        skip = exact | (nte == 0)
+        Dte = _magnitudes(Zte, inp.test[feats], magnitude)
+        skip = exact.copy()
         skip[found["test"].to_numpy()] = True
-        rows = np.flatnonzero(ntr > 0)  # a row of zeros has no direction to compare
-        scaled = _verified(Dtr[rows] if len(rows) < len(ntr) else Dtr, Dte, allowed, skip)
-        scaled["train"] = rows[scaled["train"].to_numpy()]
-        scaled = scaled.assign(scale=nte[scaled["test"]] / ntr[scaled["train"]])
+        scaled = _verified_scaled(Dtr, Dte, numeric, allowed, skip)
         found = pd.concat([found, scaled], ignore_index=True)
     if found.empty:
         return []
