@@ -107,27 +107,29 @@ def _severity(est: Estimate) -> str | None:
 def _rank_bins(M: np.ndarray, bins: int) -> np.ndarray:
     """Equal-frequency bin codes 0..2 x bins - 2 of every column of ``M``; non-finite values 2 x bins.
 
-    From ranks rather than quantile edges, so that one ``argsort`` bins a whole block of columns.
-    Tied values share one code, so a value never straddles two bins.
+    From ranks rather than quantile edges, so that one sort bins a whole block of columns (each
+    column is made contiguous first: sorting along strided memory is several times slower). Tied
+    values share one code, so a value never straddles two bins.
     """
-    finite = np.isfinite(M)
-    V = np.where(finite, M, np.inf)
-    order = np.argsort(V, axis=0, kind="stable")
-    ordered = np.take_along_axis(V, order, axis=0)
-    rows = np.arange(M.shape[0])[:, None]
-    new_value = np.ones(M.shape, dtype=bool)
-    new_value[1:] = ordered[1:] != ordered[:-1]
-    n = np.maximum(finite.sum(axis=0), 1)
-    first = np.maximum.accumulate(np.where(new_value, rows, 0), axis=0)
-    last_value = np.ones(M.shape, dtype=bool)
-    last_value[:-1] = new_value[1:]
-    last = np.minimum.accumulate(np.where(last_value, rows, M.shape[0])[::-1], axis=0)[::-1]
+    V = np.ascontiguousarray(M.T, dtype=np.float32)  # one column per row
+    finite = np.isfinite(V)
+    V[~finite] = np.inf
+    order = np.argsort(V, axis=1)
+    ordered = np.take_along_axis(V, order, axis=1)
+    cols = np.arange(V.shape[1])[None, :]
+    new_value = np.ones(V.shape, dtype=bool)
+    new_value[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    n = np.maximum(finite.sum(axis=1, keepdims=True), 1)
+    first = np.maximum.accumulate(np.where(new_value, cols, 0), axis=1)
+    last_value = np.ones(V.shape, dtype=bool)
+    last_value[:, :-1] = new_value[:, 1:]
+    last = np.minimum.accumulate(np.where(last_value, cols, V.shape[1])[:, ::-1], axis=1)[:, ::-1]
     # the bins of a tie's first and last rows, added: ordinary values get even codes, and a tie
     # spanning bins gets a code no other value has (the bins it spans hold nothing else)
     coded = first * bins // n + last * bins // n
-    ranks = np.empty(M.shape, dtype=np.int64)
-    np.put_along_axis(ranks, order, coded, axis=0)
-    return np.where(finite, ranks, 2 * bins)
+    codes = np.empty(V.shape, dtype=np.int64)
+    np.put_along_axis(codes, order, coded, axis=1)
+    return np.where(finite, codes, 2 * bins).T
 
 
 def _in_sample_scores(B: np.ndarray, n_codes: int, y: np.ndarray, task: str) -> np.ndarray:
@@ -164,9 +166,9 @@ def _transforms(a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
     """Arithmetic relations a leak often takes: a total minus a part, parts that add up, a rate."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         raw = {"difference": a - b, "sum": a + b, "ratio": a / b}
-    # to float32 and back: (u + 3) - u is 2.9999999999999996, and such dust would split one value
-    # across quantile bins
-    return {k: v.astype(np.float32).astype(np.float64) for k, v in raw.items()}
+    # computed in float64, kept in float32: (u + 3) - u is 2.9999999999999996, and such dust would
+    # split one value across quantile bins
+    return {k: v.astype(np.float32) for k, v in raw.items()}
 
 
 def _screen_pairs(

@@ -9,7 +9,7 @@ from candor.audit._checks import AuditInput, check
 from candor.audit._findings import Finding, Severity
 
 #: rows per side used to train the discriminator
-SHIFT_SAMPLE_ROWS = 20_000
+SHIFT_SAMPLE_ROWS = 10_000
 #: an AUC whose lower bound exceeds this means the two splits are easy to tell apart
 SHIFT_WARNING_LOW = 0.6
 
