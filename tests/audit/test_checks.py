@@ -226,3 +226,14 @@ def test_bad_splits_are_data_errors(mutate, message) -> None:  # type: ignore[no
     train, test = mutate(*_clean())
     with pytest.raises(DataError, match=message):
         audit(train, test, "y")
+
+
+def test_whole_number_measures_are_not_taken_for_entity_ids() -> None:
+    """An integer measure with a few thousand values is not an id unless its name says so."""
+    rng = np.random.default_rng(6)
+    train, test = _clean(4000)
+    for frame in (train, test):
+        frame["minutes_active"] = rng.integers(0, 150, len(frame))
+        frame["userId"] = rng.integers(0, 150, len(frame))
+    found = [f.title for f in audit(train, test, "y").findings if f.check == "group_leakage"]
+    assert len(found) == 1 and "'userId'" in found[0]

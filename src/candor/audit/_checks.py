@@ -5,6 +5,7 @@ Each check takes the ``AuditInput`` and returns findings; none prints or reads f
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -157,6 +158,42 @@ def label_conflicts(inp: AuditInput) -> list[Finding]:
     ]
 
 
+#: words in a column name that say it identifies an entity (split on non-letters and camelCase)
+ENTITY_WORDS = frozenset(
+    [
+        "id",
+        "ids",
+        "uuid",
+        "guid",
+        "key",
+        "customer",
+        "user",
+        "account",
+        "patient",
+        "session",
+        "device",
+        "member",
+        "client",
+        "subject",
+        "household",
+        "person",
+        "owner",
+        "entity",
+        "visitor",
+    ]
+)
+
+
+def names_an_entity(name: object) -> bool:
+    """Whether a column's name says it identifies an entity: ``customer_id``, ``userId``, ``ID``.
+
+    >>> [names_an_entity(n) for n in ["customer_id", "userId", "paid", "amount"]]
+    [True, True, False, False]
+    """
+    words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", str(name))
+    return any(w.lower() in ENTITY_WORDS for w in words)
+
+
 @check("group_leakage")
 def group_leakage(inp: AuditInput) -> list[Finding]:
     """The declared group on both sides; undeclared entity-like columns shared across the split."""
@@ -182,6 +219,8 @@ def group_leakage(inp: AuditInput) -> list[Finding]:
         s = inp.train[col]
         if pd.api.types.is_float_dtype(s) or pd.api.types.is_bool_dtype(s):
             continue
+        if pd.api.types.is_numeric_dtype(s) and not names_an_entity(col):
+            continue  # whole numbers are usually counts or codes of a measure, unless so named
         n_unique = s.nunique()
         # an entity id repeats (several rows per entity) and has many distinct values
         if n_unique < 20 or n_unique >= len(s) or n_unique < 0.05 * len(s):
