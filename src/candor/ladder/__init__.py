@@ -1,0 +1,6 @@
+"""Baseline-first model ladder: climb from the simplest model up and recommend the simplest good one."""
+
+from candor.ladder._climb import LadderResult, RungResult, ladder
+from candor.ladder._rungs import RUNGS, Context, Rung, rung
+
+__all__ = ["RUNGS", "Context", "LadderResult", "Rung", "RungResult", "ladder", "rung"]

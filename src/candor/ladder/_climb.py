@@ -1,0 +1,589 @@
+"""Climbing the ladder: cross-validate every rung, measure its costs, recommend the simplest good one."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from candor._task import infer_task
+from candor.errors import DataError
+from candor.ladder._measure import (
+    Latency,
+    mean_interval,
+    peak_memory,
+    predict_latency,
+    serialized_size,
+)
+from candor.ladder._rungs import RUNGS, Context, Rung
+from candor.stats import Estimate, compare, evaluate, get_metric
+
+#: from this many rows on, a first pass on a subsample decides which rungs are worth the full data
+HALVING_MIN_ROWS = 4_000
+#: ... and that first pass uses this share of the rows (at least HALVING_FIRST_ROWS)
+HALVING_SHARE = 0.25
+HALVING_FIRST_ROWS = 1_000
+FOLDS = 5
+#: bootstrap resamples for the rungs' intervals (the held-out evaluation uses the project's count)
+N_RESAMPLES = 2_000
+DEFAULT_METRIC = {"binary": "roc_auc", "multiclass": "roc_auc", "regression": "r2"}
+
+Progress = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass
+class RungResult:
+    """One rung's outcome: its scores with intervals and what it costs."""
+
+    name: str
+    label: str
+    status: str  # done | stopped early | not run | failed
+    reason: str = ""
+    scores: dict[str, Estimate] = field(default_factory=dict)
+    first_pass: Estimate | None = None  # primary metric on the subsample, when halving ran
+    fit_seconds: Estimate | None = None
+    fit_peak_mb: Estimate | None = None
+    memory_method: str = ""
+    latency: Latency | None = None
+    size_mb: float | None = None
+    size_format: str = ""
+    rows_fitted: int = 0
+    model: Any = None
+    predictions: Any = None  # out-of-fold (pred, score) on the evaluated rows
+
+    def to_dict(self) -> dict[str, Any]:
+        lat = self.latency
+        return {
+            "name": self.name,
+            "label": self.label,
+            "status": self.status,
+            "reason": self.reason,
+            "scores": {k: v.to_dict() for k, v in self.scores.items()},
+            "first_pass": self.first_pass.to_dict() if self.first_pass else None,
+            "fit_seconds": self.fit_seconds.to_dict() if self.fit_seconds else None,
+            "fit_peak_mb": self.fit_peak_mb.to_dict() if self.fit_peak_mb else None,
+            "memory_method": self.memory_method,
+            "latency_ms": None
+            if lat is None
+            else {
+                "single_p50": lat.single_p50_ms.to_dict(),
+                "single_p99": lat.single_p99_ms.to_dict(),
+                "batch_per_row": lat.batch_per_row_ms.to_dict(),
+                "batch_size": lat.batch_size,
+            },
+            "size_mb": self.size_mb,
+            "size_format": self.size_format,
+            "rows_fitted": self.rows_fitted,
+        }
+
+
+@dataclass
+class LadderResult:
+    """The whole climb: every rung, the recommendation and its evidence."""
+
+    task: str
+    metric: str
+    metric_label: str
+    n_rows: int
+    n_evaluated: int
+    rungs: list[RungResult]
+    recommended: str | None
+    sentence: str
+    comparisons: dict[str, dict[str, Any]]
+    elapsed_s: float
+    budget_s: float | None = None
+    classes: list[Any] = field(default_factory=list)
+
+    def rung(self, name: str) -> RungResult:
+        return next(r for r in self.rungs if r.name == name)
+
+    @property
+    def leader(self) -> str | None:
+        done = [r for r in self.rungs if r.status == "done" and self.metric in r.scores]
+        if not done:
+            return None
+        better = get_metric(self.metric, self.task).greater_is_better
+        best = max if better else min
+        return best(done, key=lambda r: r.scores[self.metric].value).name
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "metric": self.metric,
+            "n_rows": self.n_rows,
+            "n_evaluated": self.n_evaluated,
+            "recommended": self.recommended,
+            "leader": self.leader,
+            "sentence": self.sentence,
+            "comparisons": self.comparisons,
+            "elapsed_s": round(self.elapsed_s, 2),
+            "budget_s": self.budget_s,
+            "rungs": [r.to_dict() for r in self.rungs],
+        }
+
+
+# ---- folds ----------------------------------------------------------------------------------
+
+
+def _folds(
+    y: np.ndarray, task: str, groups: np.ndarray | None, order: np.ndarray | None, seed: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold, TimeSeriesSplit
+
+    n = len(y)
+    index = np.arange(n)
+    if order is not None:  # time: always train on the past, predict the future
+        ts = TimeSeriesSplit(n_splits=FOLDS)
+        return [(order[a], order[b]) for a, b in ts.split(index)]
+    if groups is not None:
+        return list(GroupKFold(n_splits=FOLDS).split(index, y, groups))
+    if task != "regression" and np.bincount(y).min() >= FOLDS:
+        return list(StratifiedKFold(FOLDS, shuffle=True, random_state=seed).split(index, y))
+    return list(KFold(FOLDS, shuffle=True, random_state=seed).split(index))
+
+
+def _predict(model: Any, X: pd.DataFrame, task: str) -> tuple[np.ndarray, np.ndarray | None]:
+    if task == "regression":
+        return np.asarray(model.predict(X), dtype=float), None
+    proba = np.asarray(model.predict_proba(X), dtype=float)
+    return np.argmax(proba, axis=1), proba
+
+
+def _fit_fold(
+    rung: Rung, ctx: Context, X: pd.DataFrame, y: np.ndarray, train: np.ndarray, test: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, float, int, str, int]:
+    """Fit one fold (in this process or a worker): predictions, fit seconds, peak bytes."""
+    train = _cap_rows(rung, y, train, ctx.seed)
+    model = rung.build(ctx)
+    with peak_memory() as peak:
+        t = time.perf_counter()
+        model.fit(X.iloc[train], y[train])
+        seconds = time.perf_counter() - t
+    pred, score = _predict(model, X.iloc[test], ctx.task)
+    return test, pred, score, seconds, peak.bytes, peak.method, len(train)
+
+
+def _cap_rows(rung: Rung, y: np.ndarray, rows: np.ndarray, seed: int) -> np.ndarray:
+    if rung.max_rows is None or len(rows) <= rung.max_rows:
+        return rows
+    return np.sort(np.random.default_rng(seed).choice(rows, rung.max_rows, replace=False))
+
+
+# ---- one rung ---------------------------------------------------------------------------------
+
+
+def _cross_validate(
+    rung: Rung,
+    ctx: Context,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    folds: list[tuple[np.ndarray, np.ndarray]],
+    n_jobs: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, list[float], list[int], str, int]:
+    from joblib import Parallel, delayed
+
+    jobs = (delayed(_fit_fold)(rung, ctx, X, y, tr, te) for tr, te in folds)
+    outs = Parallel(n_jobs=n_jobs)(jobs) if n_jobs != 1 else [j[0](*j[1], **j[2]) for j in jobs]
+    evaluated = np.sort(np.concatenate([o[0] for o in outs]))
+    pred = np.empty(len(y), dtype=float if ctx.task == "regression" else np.int64)
+    score = None if ctx.task == "regression" else np.empty((len(y), ctx.n_classes))
+    for test, p, s, *_ in outs:
+        pred[test] = p
+        if score is not None and s is not None:
+            score[test] = s
+    pred = pred[evaluated]
+    score = None if score is None else score[evaluated]
+    return (
+        evaluated,
+        pred,
+        score,
+        [o[3] for o in outs],
+        [o[4] for o in outs],
+        outs[0][5],
+        max(o[6] for o in outs),
+    )
+
+
+def _scores(
+    y: np.ndarray,
+    pred: np.ndarray,
+    score: np.ndarray | None,
+    task: str,
+    metrics: list[str],
+    seed: int,
+) -> dict[str, Estimate]:
+    s = None if score is None else (score[:, 1] if task == "binary" else score)
+    ev = evaluate(y, pred, s, metrics=metrics, task=task, n_resamples=N_RESAMPLES, seed=seed)
+    return dict(ev.metrics)
+
+
+# ---- the climb ----------------------------------------------------------------------------------
+
+
+def _context(X: pd.DataFrame, task: str, n_classes: int, seed: int) -> Context:
+    numeric = [
+        c
+        for c in X.columns
+        if pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c])
+    ]
+    categorical = [c for c in X.columns if c not in set(numeric)]
+    return Context(task, numeric, categorical, len(X), n_classes, seed)
+
+
+def _validate(X: pd.DataFrame, y: pd.Series, task: str) -> None:
+    if len(X) == 0:
+        raise DataError("no rows to fit: the ladder needs data")
+    if len(X) != len(y):
+        raise DataError(f"X has {len(X):,} rows but y has {len(y):,}; give one label per row")
+    if y.isna().any():
+        raise DataError("the target has missing values; drop or label those rows first")
+    if task != "regression" and y.nunique() < 2:
+        raise DataError(
+            f"the target has a single class ({y.iloc[0]!r}): there is nothing to learn; "
+            "check the target column or the rows selected"
+        )
+    if X.shape[1] == 0:
+        raise DataError("no feature columns: the ladder needs at least one")
+    unusable = [
+        c
+        for c in X.columns
+        if not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]))
+        and X[c].nunique() > 0.5 * len(X)
+        and X[c].astype(str).str.len().mean() > 30
+    ]
+    if unusable and len(unusable) == X.shape[1]:
+        raise DataError(
+            f"every column is free text ({', '.join(map(str, unusable))}): no rung can use it "
+            "as is; turn the text into features (counts, embeddings) first"
+        )
+
+
+def ladder(
+    X: pd.DataFrame,
+    y: Any,
+    *,
+    task: str | None = None,
+    metric: str | None = None,
+    secondary: list[str] | None = None,
+    rungs: list[str] | None = None,
+    groups: Any = None,
+    time_order: Any = None,
+    budget_s: float | None = None,
+    latency_budget_ms: float | None = None,
+    size_budget_mb: float | None = None,
+    n_jobs: int = 1,
+    seed: int = 0,
+    on_progress: Progress | None = None,
+) -> LadderResult:
+    """Climb from the simplest model up, with honest statistics at every rung.
+
+    Every rung is cross-validated on the same folds (respecting ``groups`` and ``time_order``); its
+    scores are ``Estimate``s from the out-of-fold predictions; its fit time, peak memory, predict
+    latency and size are measured. The recommendation is the cheapest rung whose paired comparison
+    with the best finds no detectable difference and that fits the budgets.
+
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    >>> result = ladder(X, y, rungs=["dummy", "linear"])
+    >>> result.recommended
+    'linear'
+    """
+    started = time.perf_counter()
+    say = on_progress or (lambda event, info: None)
+    X = X.reset_index(drop=True)
+    y_series = pd.Series(np.asarray(y)).reset_index(drop=True)
+    task = task or infer_task(y_series)
+    _validate(X, y_series, task)
+    classes: list[Any] = []
+    if task == "regression":
+        y_arr = y_series.to_numpy(dtype=float)
+    else:
+        uniq, y_arr = np.unique(y_series.to_numpy(), return_inverse=True)
+        classes = list(uniq)
+    metric = metric or DEFAULT_METRIC[task]
+    m = get_metric(metric, task)
+    metrics = [metric] + [s for s in (secondary or []) if s != metric]
+    names = rungs or [n for n, r in RUNGS.items() if task in r.tasks]
+    unknown = [n for n in names if n not in RUNGS]
+    if unknown:
+        raise DataError(f"unknown rung(s) {unknown}; known: {', '.join(RUNGS)}")
+    chosen = [RUNGS[n] for n in names if task in RUNGS[n].tasks]
+    g = None if groups is None else np.asarray(groups)
+    order = None if time_order is None else np.argsort(np.asarray(time_order), kind="stable")
+    ctx = _context(X, task, len(classes), seed)
+    results = {r.name: RungResult(r.name, r.label_for(task), "pending") for r in chosen}
+
+    # first pass on a subsample: which rungs cannot catch the leader?
+    first_seconds: dict[str, float] = {}
+    n = len(X)
+    if n >= HALVING_MIN_ROWS and len(chosen) > 2:
+        n0 = max(HALVING_FIRST_ROWS, int(n * HALVING_SHARE))
+        sub = np.sort(np.random.default_rng(seed).choice(n, n0, replace=False))
+        Xs, ys = X.iloc[sub].reset_index(drop=True), y_arr[sub]
+        gs = None if g is None else g[sub]
+        os_ = None if order is None else np.argsort(np.asarray(time_order)[sub], kind="stable")
+        folds0 = _folds(ys.astype(np.int64) if task != "regression" else ys, task, gs, os_, seed)
+        ctx0 = Context(task, ctx.numeric, ctx.categorical, n0, ctx.n_classes, seed)
+        for r in chosen:
+            if budget_s is not None and time.perf_counter() - started > budget_s:
+                break
+            say(
+                "first pass", {"rung": r.name, "rows": n0, "elapsed": time.perf_counter() - started}
+            )
+            try:
+                t = time.perf_counter()
+                ev, p, s, *_ = _cross_validate(r, ctx0, Xs, ys, folds0, n_jobs)
+                first_seconds[r.name] = time.perf_counter() - t
+                results[r.name].first_pass = _scores(ys[ev], p, s, task, [metric], seed)[metric]
+            except Exception as exc:  # a rung that crashes is reported, and the climb goes on
+                _failed(results[r.name], exc)
+        passed = {k: v.first_pass for k, v in results.items() if v.first_pass is not None}
+        if passed:
+            pick = max if m.greater_is_better else min
+            lead = pick(passed, key=lambda k: passed[k].value)  # type: ignore[union-attr]
+            lead_est = passed[lead]
+            assert lead_est is not None
+            for k, est in passed.items():
+                assert est is not None
+                hopeless = (
+                    est.high < lead_est.low if m.greater_is_better else est.low > lead_est.high
+                )
+                if hopeless:
+                    results[k].status = "stopped early"
+                    results[k].reason = (
+                        f"on a first pass over {n0:,} rows its {m.label} {est.format()} could not "
+                        f"reach the leader {lead}'s {lead_est.format()}: not refitted on all rows"
+                    )
+
+    folds = _folds(y_arr.astype(np.int64) if task != "regression" else y_arr, task, g, order, seed)
+    evaluated_rows = 0
+    for r in chosen:
+        res = results[r.name]
+        if res.status != "pending":
+            continue
+        elapsed = time.perf_counter() - started
+        expected = first_seconds.get(r.name, 0.0) / HALVING_SHARE * 1.2
+        if budget_s is not None and elapsed + expected > budget_s:
+            res.status = "not run"
+            res.reason = (
+                f"the budget of {budget_s:.0f} s would be exceeded (elapsed {elapsed:.0f} s"
+                + (f", this rung expected to take about {expected:.0f} s)" if expected else ")")
+            )
+            continue
+        say("rung", {"rung": r.name, "rows": n, "elapsed": elapsed})
+        try:
+            ev, pred, score, secs, peaks, mem_method, rows_fitted = _cross_validate(
+                r, ctx, X, y_arr, folds, n_jobs
+            )
+            res.scores = _scores(y_arr[ev], pred, score, task, metrics, seed)
+            res.predictions = (ev, pred, score)
+            res.fit_seconds = mean_interval(secs, method=f"t over {len(secs)} folds")
+            res.fit_peak_mb = mean_interval(
+                [b / 1e6 for b in peaks], method=f"t over {len(peaks)} folds"
+            )
+            res.memory_method = mem_method
+            res.rows_fitted = rows_fitted
+            evaluated_rows = len(ev)
+            # the model as it would ship: refitted on all rows (or the rung's stated cap)
+            rows = _cap_rows(r, y_arr, np.arange(n), seed)
+            model = r.build(ctx).fit(X.iloc[rows], y_arr[rows])
+            res.model = model
+            predict = model.predict if task == "regression" else model.predict_proba
+            res.latency = predict_latency(predict, X)
+            size, fmt = serialized_size(model)
+            res.size_mb, res.size_format = size / 1e6, fmt
+            res.status = "done"
+            if r.max_rows is not None and n > r.max_rows:
+                res.reason = f"fitted on a random subsample of {r.max_rows:,} rows (of {n:,})"
+        except Exception as exc:  # a rung that crashes is reported, and the climb goes on
+            _failed(res, exc)
+    out = LadderResult(
+        task,
+        metric,
+        m.label,
+        n,
+        evaluated_rows,
+        [results[r.name] for r in chosen],
+        None,
+        "",
+        {},
+        0.0,
+        budget_s,
+        classes,
+    )
+    _recommend(out, y_arr, latency_budget_ms, size_budget_mb, g, seed)
+    out.elapsed_s = time.perf_counter() - started
+    return out
+
+
+def _failed(res: RungResult, exc: BaseException) -> None:
+    res.status = "failed"
+    last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" (at {last.filename.rsplit('/', 1)[-1]}:{last.lineno})" if last else ""
+    res.reason = f"{type(exc).__name__}: {exc}{where}".strip()[:500]
+
+
+# ---- the recommendation -----------------------------------------------------------------------
+
+
+def _fits_budget(
+    r: RungResult, latency_budget_ms: float | None, size_budget_mb: float | None
+) -> str | None:
+    """Why a rung breaks the budgets, or None."""
+    if latency_budget_ms is not None and r.latency is not None:
+        p99 = r.latency.single_p99_ms
+        if p99.value > latency_budget_ms:
+            return (
+                f"its p99 latency {p99.value:.2f} ms is over the budget of {latency_budget_ms:g} ms"
+            )
+    if size_budget_mb is not None and r.size_mb is not None and r.size_mb > size_budget_mb:
+        return f"its size {r.size_mb:.2f} MB is over the budget of {size_budget_mb:g} MB"
+    return None
+
+
+def _ratio(a: float, b: float) -> str:
+    if a <= 0 or b <= 0:
+        return "n/a"
+    r = a / b
+    return f"{r:,.0f}x" if r >= 10 else f"{r:.1f}x"
+
+
+def _recommend(
+    out: LadderResult,
+    y: np.ndarray,
+    latency_budget_ms: float | None,
+    size_budget_mb: float | None,
+    groups: np.ndarray | None,
+    seed: int,
+) -> None:
+    leader_name = out.leader
+    if leader_name is None:
+        out.sentence = "No rung finished, so there is nothing to recommend; see each rung's reason."
+        return
+    leader = out.rung(leader_name)
+    ev_l, pred_l, score_l = leader.predictions
+    label = out.metric_label
+    for r in out.rungs:
+        if r.status != "done" or r.name == leader_name:
+            continue
+        ev, pred, score = r.predictions
+        if len(ev) != len(ev_l) or not np.array_equal(ev, ev_l):
+            continue
+        sa = None if score_l is None else (score_l[:, 1] if out.task == "binary" else score_l)
+        sb = None if score is None else (score[:, 1] if out.task == "binary" else score)
+        c = compare(
+            y[ev],
+            pred_l,
+            pred,
+            score_a=sa,
+            score_b=sb,
+            metric=out.metric,
+            task=out.task,
+            groups=None if groups is None else groups[ev],
+            names=(leader_name, r.name),
+            n_resamples=N_RESAMPLES,
+            seed=seed,
+        )
+        out.comparisons[r.name] = c.to_dict()
+    done = [r for r in out.rungs if r.status == "done"]
+    tied = [
+        r
+        for r in done
+        if r.name == leader_name
+        or out.comparisons.get(r.name, {}).get("verdict") == "no detectable difference"
+    ]
+    affordable = [r for r in tied if _fits_budget(r, latency_budget_ms, size_budget_mb) is None]
+    n = out.n_evaluated
+    lead_txt = f"{leader.label}'s {leader.scores[out.metric].format()}"
+    if not affordable:
+        within = [r for r in done if _fits_budget(r, latency_budget_ms, size_budget_mb) is None]
+        if not within:
+            out.sentence = (
+                f"No rung fits the budgets: the best, {leader.label}, scores {label} "
+                f"{leader.scores[out.metric].format()}, but "
+                f"{_fits_budget(leader, latency_budget_ms, size_budget_mb)}. Relax the budgets or "
+                "look for a cheaper model."
+            )
+            return
+        best_within = (
+            max(within, key=lambda r: r.scores[out.metric].value)
+            if get_metric(out.metric, out.task).greater_is_better
+            else min(within, key=lambda r: r.scores[out.metric].value)
+        )
+        diff = out.comparisons.get(best_within.name, {}).get("difference", {})
+        out.recommended = best_within.name
+        out.sentence = (
+            f"Use {best_within.label}: it is the best rung within the budgets, with {label} "
+            f"{best_within.scores[out.metric].format()}; the best overall, {leader.label} "
+            f"({leader.scores[out.metric].format()}), is better by {_diff_text(diff)} but "
+            f"{_fits_budget(leader, latency_budget_ms, size_budget_mb)}."
+        )
+        return
+    pick = affordable[0]  # rungs are in order of cost: the first is the cheapest
+    out.recommended = pick.name
+    if pick.name != leader_name:
+        out.sentence = (
+            f"Use {pick.label}: its {label} {pick.scores[out.metric].format()} is "
+            f"indistinguishable from {lead_txt} on {n:,} rows, and it "
+            f"{_costs(pick, leader, cheaper=True)}."
+        )
+        return
+    dearer = [r for r in tied if out.rungs.index(r) > out.rungs.index(pick)]
+    if dearer:  # the best is also the simplest of its peers: say what the others would cost
+        top = dearer[-1]  # the most expensive rung that scores alike
+        out.sentence = (
+            f"Use {pick.label}: its {label} {pick.scores[out.metric].format()} is the best on "
+            f"{n:,} rows, and more complex rungs such as {top.label} "
+            f"({top.scores[out.metric].format()}) do no better; {pick.label} "
+            f"{_costs(pick, top, cheaper=True)}."
+        )
+        return
+    rivals = [r for r in done if r.name in out.comparisons and r.name != "dummy"] or [
+        r for r in done if r.name in out.comparisons
+    ]
+    if not rivals:
+        out.sentence = (
+            f"Use {leader.label}: it scores {label} {leader.scores[out.metric].format()} on "
+            f"{n:,} rows (out of fold); no other rung finished to compare with."
+        )
+        return
+    better = get_metric(out.metric, out.task).greater_is_better
+    rival = (max if better else min)(rivals, key=lambda r: r.scores[out.metric].value)
+    diff = out.comparisons[rival.name].get("difference", {})
+    out.sentence = (
+        f"Use {leader.label}: its {label} {leader.scores[out.metric].format()} beats the next "
+        f"best rung, {rival.label} ({rival.scores[out.metric].format()}), by {_diff_text(diff)} "
+        f"on {n:,} rows; that gain costs {_costs(leader, rival)}."
+    )
+
+
+def _diff_text(diff: dict[str, Any]) -> str:
+    if not diff:
+        return "an amount not measured"
+    return f"{abs(diff['value']):.3f} ({diff['low']:+.3f} to {diff['high']:+.3f})"
+
+
+def _costs(a: RungResult, b: RungResult, cheaper: bool = False) -> str:
+    """How a's latency and size compare with b's, in words."""
+    if a.latency is None or b.latency is None or a.size_mb is None or b.size_mb is None:
+        return "costs not measured"
+    la, lb = a.latency.single_p50_ms.value, b.latency.single_p50_ms.value
+    if cheaper:
+        speed = (
+            f"predicts {_ratio(lb, la)} faster" if lb > la else f"predicts {_ratio(la, lb)} slower"
+        )
+        size = (
+            f"at 1/{_ratio(b.size_mb, a.size_mb).rstrip('x')} of the size"
+            if b.size_mb > a.size_mb
+            else f"at {_ratio(a.size_mb, b.size_mb)} the size"
+        )
+        return f"{speed} (single row, p50) {size}"
+    return (
+        f"{_ratio(la, lb)} the single-row latency (p50 {la:.2f} ms vs {lb:.2f} ms) and "
+        f"{_ratio(a.size_mb, b.size_mb)} the size ({a.size_mb:.2f} MB vs {b.size_mb:.3f} MB)"
+    )

@@ -1,0 +1,221 @@
+"""The ladder's rungs: a registry. Adding a rung is adding one function decorated with ``@rung``.
+
+Each builder gets the ``Context`` of the data (task, column kinds, rows, seed) and returns an unfitted
+scikit-learn estimator with its preprocessing (imputation, encoding, scaling as the model needs).
+Rungs are registered in order of cost: the ladder climbs them in this order, and among models that
+score alike the earliest is the one recommended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+#: above this many training rows the RBF SVM is fitted on a stated random subsample
+SVM_RBF_MAX_ROWS = 5_000
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rung builder may know about the data."""
+
+    task: str
+    numeric: list[str]
+    categorical: list[str]
+    n_rows: int
+    n_classes: int
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One model on the ladder."""
+
+    name: str
+    label: str
+    family: str  # for sizing: linear, tree, ensemble, neighbours, svm, nn, dummy
+    tasks: frozenset[str]
+    build: Callable[[Context], Any]
+    #: the module an optional rung needs (its extra must be installed), else None
+    needs: str | None = None
+    #: fitted on a random subsample of at most this many rows (stated in the results)
+    max_rows: int | None = None
+
+    def label_for(self, task: str) -> str:
+        """The rung's name in words for a task: ``"logistic regression|ridge"`` splits by task."""
+        classification, _, regression = self.label.partition("|")
+        return (regression or classification) if task == "regression" else classification
+
+
+RUNGS: dict[str, Rung] = {}
+CLASSIFICATION = frozenset({"binary", "multiclass"})
+ALL_TASKS = frozenset({"binary", "multiclass", "regression"})
+
+
+def rung(
+    name: str,
+    label: str,
+    family: str,
+    tasks: frozenset[str] = ALL_TASKS,
+    needs: str | None = None,
+    max_rows: int | None = None,
+) -> Callable[[Callable[[Context], Any]], Callable[[Context], Any]]:
+    """Register a rung builder under ``name`` (order of registration = order of cost)."""
+
+    def register(build: Callable[[Context], Any]) -> Callable[[Context], Any]:
+        RUNGS[name] = Rung(name, label, family, tasks, build, needs, max_rows)
+        return build
+
+    return register
+
+
+def preprocess(ctx: Context, *, scale: bool, one_hot: bool = True, impute: bool = True) -> Any:
+    """Column preparation: median imputation with missing indicators, one-hot or ordinal codes."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+
+    num_steps: list[Any] = []
+    if impute:
+        num_steps.append(SimpleImputer(strategy="median", add_indicator=True))
+    if scale:
+        num_steps.append(StandardScaler())
+    cat_encoder = (
+        OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=30, sparse_output=False)
+        if one_hot
+        else OrdinalEncoder(
+            handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1
+        )
+    )
+    parts: list[tuple[str, Any, list[str]]] = []
+    if ctx.numeric:
+        parts.append(
+            ("numeric", make_pipeline(*num_steps) if num_steps else "passthrough", ctx.numeric)
+        )
+    if ctx.categorical:
+        cat = make_pipeline(SimpleImputer(strategy="constant", fill_value="(missing)"), cat_encoder)
+        parts.append(("categorical", cat, ctx.categorical))
+    return ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False)
+
+
+def _pipe(ctx: Context, model: Any, **prep: bool) -> Any:
+    from sklearn.pipeline import Pipeline
+
+    return Pipeline([("prepare", preprocess(ctx, **prep)), ("model", model)])
+
+
+def _clf(ctx: Context) -> bool:
+    return ctx.task != "regression"
+
+
+@rung("dummy", "always the class prior|always the mean", "dummy")
+def _dummy(ctx: Context) -> Any:
+    from sklearn.dummy import DummyClassifier, DummyRegressor
+
+    model = DummyClassifier(strategy="prior") if _clf(ctx) else DummyRegressor()
+    return _pipe(ctx, model, scale=False)
+
+
+@rung("linear", "logistic regression|ridge regression", "linear")
+def _linear(ctx: Context) -> Any:
+    from sklearn.linear_model import LogisticRegression, RidgeCV
+
+    model = LogisticRegression(max_iter=2000) if _clf(ctx) else RidgeCV()
+    return _pipe(ctx, model, scale=True)
+
+
+@rung("naive_bayes", "Gaussian naive Bayes", "linear", CLASSIFICATION)
+def _naive_bayes(ctx: Context) -> Any:
+    from sklearn.naive_bayes import GaussianNB
+
+    return _pipe(ctx, GaussianNB(), scale=True)
+
+
+@rung("knn", "k nearest neighbours (k=15)", "neighbours")
+def _knn(ctx: Context) -> Any:
+    from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+
+    cls = KNeighborsClassifier if _clf(ctx) else KNeighborsRegressor
+    return _pipe(ctx, cls(n_neighbors=15, weights="distance"), scale=True)
+
+
+@rung("svm_linear", "linear SVM", "svm")
+def _svm_linear(ctx: Context) -> Any:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.svm import LinearSVC, LinearSVR
+
+    if _clf(ctx):  # calibrated, so that it has probabilities like every other rung
+        return _pipe(ctx, CalibratedClassifierCV(LinearSVC(), cv=3), scale=True)
+    return _pipe(ctx, LinearSVR(max_iter=5000), scale=True)
+
+
+@rung("svm_rbf", "RBF SVM", "svm", max_rows=SVM_RBF_MAX_ROWS)
+def _svm_rbf(ctx: Context) -> Any:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.svm import SVC, SVR
+
+    model = CalibratedClassifierCV(SVC(), ensemble=False) if _clf(ctx) else SVR()
+    return _pipe(ctx, model, scale=True)
+
+
+@rung("decision_tree", "decision tree", "tree")
+def _tree(ctx: Context) -> Any:
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+    cls = DecisionTreeClassifier if _clf(ctx) else DecisionTreeRegressor
+    return _pipe(ctx, cls(min_samples_leaf=5, random_state=ctx.seed), scale=False, one_hot=False)
+
+
+@rung("random_forest", "random forest (200 trees)", "ensemble")
+def _forest(ctx: Context) -> Any:
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+
+    cls = RandomForestClassifier if _clf(ctx) else RandomForestRegressor
+    model = cls(n_estimators=200, min_samples_leaf=2, n_jobs=1, random_state=ctx.seed)
+    return _pipe(ctx, model, scale=False, one_hot=False)
+
+
+@rung("hist_gb", "histogram gradient boosting", "ensemble")
+def _hist_gb(ctx: Context) -> Any:
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    cls = HistGradientBoostingClassifier if _clf(ctx) else HistGradientBoostingRegressor
+    return _pipe(ctx, cls(random_state=ctx.seed), scale=False, one_hot=False, impute=False)
+
+
+@rung("lightgbm", "LightGBM", "ensemble", needs="lightgbm")
+def _lightgbm(ctx: Context) -> Any:
+    import lightgbm as lgb
+
+    cls = lgb.LGBMClassifier if _clf(ctx) else lgb.LGBMRegressor
+    model = cls(n_estimators=300, learning_rate=0.05, n_jobs=1, random_state=ctx.seed, verbose=-1)
+    return _pipe(ctx, model, scale=False, one_hot=False, impute=False)
+
+
+@rung("xgboost", "XGBoost", "ensemble", needs="xgboost")
+def _xgboost(ctx: Context) -> Any:
+    import xgboost as xgb
+
+    cls = xgb.XGBClassifier if _clf(ctx) else xgb.XGBRegressor
+    model = cls(
+        n_estimators=300,
+        learning_rate=0.1,
+        max_depth=6,
+        tree_method="hist",
+        n_jobs=1,
+        random_state=ctx.seed,
+    )
+    return _pipe(ctx, model, scale=False, one_hot=False, impute=False)
+
+
+@rung("mlp", "multi-layer perceptron (scikit-learn)", "nn")
+def _mlp(ctx: Context) -> Any:
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+    cls = MLPClassifier if _clf(ctx) else MLPRegressor
+    model = cls(
+        hidden_layer_sizes=(128, 64), early_stopping=True, max_iter=300, random_state=ctx.seed
+    )
+    return _pipe(ctx, model, scale=True)
