@@ -114,8 +114,13 @@ class Tracker:
         tags: dict[str, str] | None = None,
         documents: dict[str, dict[str, Any]] | None = None,
         texts: dict[str, str] | None = None,
+        files: dict[str, bytes] | None = None,
+        parent_run_id: str | None = None,
     ) -> str:
-        """One finished run: metrics in a single batch, params, tags and JSON documents. Its id."""
+        """One finished run: metrics in a single batch, params, tags, JSON documents, files. Its id.
+
+        ``parent_run_id`` nests the run under another (MLflow's UI shows it as a child).
+        """
         from mlflow.entities import Metric, Param, RunTag
         from mlflow.exceptions import MlflowException
 
@@ -125,6 +130,8 @@ class Tracker:
             run_id = str(run.info.run_id)
             now = int(time.time() * 1000)
             all_tags = {**environment_tags(), **(tags or {})}
+            if parent_run_id:
+                all_tags["mlflow.parentRunId"] = parent_run_id
             client.log_batch(
                 run_id,
                 metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()],
@@ -135,6 +142,18 @@ class Tracker:
                 client.log_dict(run_id, doc, name)
             for name, text in (texts or {}).items():
                 client.log_text(run_id, text, name)
+            if files:
+                import tempfile
+
+                with tempfile.TemporaryDirectory() as tmp:
+                    for name, data in files.items():
+                        path = Path(tmp) / name
+                        path.parent.mkdir(parents=True, exist_ok=True)
+                        path.write_bytes(data)
+                        folder = Path(name).parent
+                        client.log_artifact(
+                            run_id, str(path), None if folder == Path(".") else str(folder)
+                        )
             client.set_terminated(run_id)
         except MlflowException as exc:
             raise TrackingError(

@@ -199,6 +199,68 @@ def audit_cmd(
         raise typer.Exit(1)
 
 
+def _seconds(text: str | None) -> float | None:
+    """A duration such as 90, 90s, 10m or 1h in seconds."""
+    if text is None:
+        return None
+    units = {"s": 1, "m": 60, "h": 3600}
+    t = text.strip().lower()
+    try:
+        value = float(t[:-1]) * units[t[-1]] if t and t[-1] in units else float(t)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise CandorError(
+            f"--budget must be a positive duration such as 90s, 10m or 1h, got {text!r}"
+        )
+    return value
+
+
+@app.command(name="ladder")
+def ladder_cmd(
+    rungs: Annotated[
+        str | None, typer.Option(help="Comma-separated rungs to climb (default: all for the task).")
+    ] = None,
+    budget: Annotated[
+        str | None, typer.Option(help="Time for the whole climb, e.g. 90s, 10m, 1h.")
+    ] = None,
+    jobs: Annotated[
+        int, typer.Option(help="Folds fitted in parallel (processes); -1: all cores.")
+    ] = 1,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON instead of the table.")
+    ] = False,
+    track: Annotated[bool, typer.Option(help="Record the climb in MLflow.")] = True,
+) -> None:
+    """Climb from the simplest model up; recommend the simplest one as good as the best."""
+    import time as _time
+
+    from candor.laddering import ladder_project
+
+    names = [r.strip() for r in rungs.split(",") if r.strip()] if rungs else None
+    budget_s = _seconds(budget)
+    started = _time.perf_counter()
+    with err_console.status("Climbing the ladder...") as status:
+
+        def progress(event: str, info: dict[str, object]) -> None:
+            elapsed = _time.perf_counter() - started
+            what = "first pass on a subsample" if event == "first pass" else "cross-validating"
+            status.update(
+                f"Ladder: {info['rung']} ({what}, {info['rows']:,} rows), {elapsed:.0f} s elapsed"
+                + (f" of {budget_s:.0f} s" if budget_s else "")
+            )
+
+        run = ladder_project(
+            ".", rungs=names, budget_s=budget_s, n_jobs=jobs, track=track, on_progress=progress
+        )
+    if as_json:
+        typer.echo(json.dumps(run.to_dict(), indent=2, default=str))
+        return
+    from candor.cli._render import print_ladder
+
+    print_ladder(console, run)
+
+
 @app.command()
 def demo(
     folder: Annotated[Path, typer.Option("--dir", help="Demo project folder (created).")] = Path(

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from candor.audit import AuditReport
 from candor.demo import DemoResult
 from candor.stats import METRICS, Comparison, Estimate, Evaluation
+
+if TYPE_CHECKING:
+    from candor.laddering import LadderRun
 
 
 def _cell(e: Estimate) -> str:
@@ -111,3 +117,73 @@ def print_audit(console: Console, report: AuditReport) -> None:
         console.print(f.text, markup=False, highlight=False)
         for ex in f.examples[:3]:
             console.print(f"           e.g. {ex}", markup=False, highlight=False, style="dim")
+
+
+def _bar(e: Estimate, lo: float, hi: float, width: int = 24) -> str:
+    """An interval as a text bar on a shared scale: ─── for the interval, ● for the point."""
+    if not (hi > lo) or e.value != e.value:
+        return ""
+    pos = [round((v - lo) / (hi - lo) * (width - 1)) for v in (e.low, e.value, e.high)]
+    pos = [min(max(p, 0), width - 1) for p in pos]
+    cells = [" "] * width
+    for i in range(pos[0], pos[2] + 1):
+        cells[i] = "─"
+    cells[pos[1]] = "●"
+    return "".join(cells)
+
+
+def print_ladder(console: Console, run: LadderRun) -> None:
+    """The leaderboard with interval bars, each rung's costs, then the recommendation."""
+    res = run.result
+    shown = [r for r in res.rungs if res.metric in r.scores]
+    lows = [r.scores[res.metric].low for r in shown]
+    highs = [r.scores[res.metric].high for r in shown]
+    lo, hi = (min(lows), max(highs)) if shown else (0.0, 1.0)
+    if shown and hi - lo > 0.3:  # keep the bars readable: zoom on the upper rungs
+        top = sorted(highs)[-1]
+        lo = max(lo, top - 0.3)
+    t = Table(
+        title=f"Ladder: {res.metric_label}, out of fold on {res.n_evaluated:,} rows "
+        f"({res.task}, 95% intervals)",
+        title_justify="left",
+    )
+    for col, just in (
+        ("rung", "left"),
+        (res.metric_label, "right"),
+        ("", "left"),
+        ("fit s", "right"),
+        ("p50 / p99 ms", "right"),
+        ("size MB", "right"),
+        ("status", "left"),
+    ):
+        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    for r in res.rungs:
+        est = r.scores.get(res.metric)
+        lat = r.latency
+        mark = " ←" if r.name == res.recommended else ""
+        t.add_row(
+            r.label + mark,
+            est.format()
+            if est
+            else (r.first_pass.format() + " (first pass)" if r.first_pass else ""),
+            _bar(est, lo, hi) if est else "",
+            f"{r.fit_seconds.value:.3f}" if r.fit_seconds else "",
+            f"{lat.single_p50_ms.value:.2f} / {lat.single_p99_ms.value:.2f}" if lat else "",
+            f"{r.size_mb:.3f}" if r.size_mb is not None else "",
+            r.status + (f": {r.reason}" if r.reason else ""),
+        )
+    console.print(t)
+    console.print(f"[bold]{escape(res.sentence)}[/bold]")
+    if run.held_out and res.recommended:
+        primary = run.held_out.get(res.metric)
+        if primary is not None:
+            console.print(
+                f"On the {run.n_test:,} held-out test rows, {res.rung(res.recommended).label} "
+                f"scores {res.metric_label} {primary}."
+            )
+    elif run.held_out_note:
+        console.print(f"Not scored on the test split: {escape(run.held_out_note)}")
+    console.print(
+        f"Fit times are means over folds; latencies are per row, single-row calls, with "
+        f"order-statistic intervals in the JSON output. Took {res.elapsed_s:.1f} s."
+    )

@@ -345,7 +345,7 @@ def ladder(
         passed = {k: v.first_pass for k, v in results.items() if v.first_pass is not None}
         if passed:
             pick = max if m.greater_is_better else min
-            lead = pick(passed, key=lambda k: passed[k].value)  # type: ignore[union-attr]
+            lead = pick(passed, key=lambda k: passed[k].value)
             lead_est = passed[lead]
             assert lead_est is not None
             for k, est in passed.items():
