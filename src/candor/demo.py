@@ -1,8 +1,9 @@
 """``candor demo``: the whole loop on bundled data, in a project folder of its own.
 
-For now: a few models on scikit-learn's breast cancer set, a leaderboard in which every metric has
-its interval, a paired comparison of the top two, the claims the test set supports, and every
-evaluation recorded in MLflow inside the demo folder. It grows with each capability.
+On scikit-learn's breast cancer set: the audit of the split first, then the model ladder and its
+recommendation, then a few models scored on the held-out test rows (a leaderboard in which every
+metric has its interval), a paired comparison of the top two, the claims the test set supports, and
+every run recorded in MLflow inside the demo folder. It grows with each capability.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import numpy as np
 
 from candor.audit import AuditReport
 from candor.auditing import audit_project
+from candor.ladder._climb import Progress
+from candor.laddering import LadderRun, ladder_project
 from candor.project import Project, init_project, log_evaluation
 from candor.stats import Comparison, Evaluation, compare, evaluate
 
@@ -54,6 +57,7 @@ class DemoResult:
     comparison: Comparison
     run_ids: dict[str, str]
     audit: AuditReport
+    ladder: LadderRun | None = None
 
     def leaderboard(self) -> list[tuple[str, Evaluation]]:
         """Models from best to worst by the primary metric's point value."""
@@ -69,17 +73,24 @@ class DemoResult:
             "comparison": self.comparison.to_dict(),
             "run_ids": self.run_ids,
             "audit": self.audit.to_dict(),
+            "ladder": None if self.ladder is None else self.ladder.to_dict(),
         }
 
 
 def run_demo(
-    folder: str | Path = "candor-demo", *, seed: int = 0, n_resamples: int = 10_000
+    folder: str | Path = "candor-demo",
+    *,
+    seed: int = 0,
+    n_resamples: int = 10_000,
+    on_progress: Progress | None = None,
 ) -> DemoResult:
     """Create (or reuse) the demo project in ``folder`` and evaluate a few models honestly."""
     root = Path(folder)
     if not (root / "candor.toml").exists():
         init_project(root, name="candor-demo", source=DEMO_SOURCE)
     audited = audit_project(root)  # the data first: a leak makes every number below meaningless
+    # then the ladder: which model is worth it, from the simplest up
+    climbed = ladder_project(root, on_progress=on_progress)
     project = Project.load(root)
     ds = project.dataset()
     split = project.split(ds)
@@ -128,4 +139,5 @@ def run_demo(
         comparison,
         run_ids,
         audited.report,
+        climbed,
     )

@@ -273,8 +273,14 @@ def demo(
     """Run the loop on bundled data: models, a leaderboard with intervals, a comparison, claims."""
     from candor.demo import run_demo
 
-    with console.status("Training and evaluating models on sklearn:breast_cancer..."):
-        res = run_demo(folder, seed=seed, n_resamples=resamples)
+    with err_console.status(
+        "Auditing sklearn:breast_cancer, then climbing the ladder..."
+    ) as status:
+
+        def progress(event: str, info: dict[str, object]) -> None:
+            status.update(f"Ladder: {info['rung']} ({info['rows']:,} rows)")
+
+        res = run_demo(folder, seed=seed, n_resamples=resamples, on_progress=progress)
     if as_json:
         typer.echo(json.dumps(res.to_dict(), indent=2, default=str))
         return

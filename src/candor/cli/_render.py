@@ -65,6 +65,8 @@ def print_comparison(console: Console, c: Comparison) -> None:
 
 def print_demo(console: Console, res: DemoResult) -> None:
     print_audit(console, res.audit)
+    if res.ladder is not None:
+        print_ladder(console, res.ladder)
     some = next(iter(res.evaluations.values()))
     level = f"{some.level:.0%}"
     t = Table(
