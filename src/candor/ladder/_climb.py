@@ -54,6 +54,7 @@ class RungResult:
     size_format: str = ""
     rows_fitted: int = 0
     model: Any = None
+    model_rows: str = ""  # which rows the kept model was fitted on
     predictions: Any = None  # out-of-fold (pred, score) on the evaluated rows
 
     def to_dict(self) -> dict[str, Any]:
@@ -79,6 +80,7 @@ class RungResult:
             "size_mb": self.size_mb,
             "size_format": self.size_format,
             "rows_fitted": self.rows_fitted,
+            "model_rows": self.model_rows,
         }
 
 
@@ -155,8 +157,14 @@ def _predict(model: Any, X: pd.DataFrame, task: str) -> tuple[np.ndarray, np.nda
 
 
 def _fit_fold(
-    rung: Rung, ctx: Context, X: pd.DataFrame, y: np.ndarray, train: np.ndarray, test: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, float, int, str, int]:
+    rung: Rung,
+    ctx: Context,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    keep: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, float, int, str, int, Any]:
     """Fit one fold (in this process or a worker): predictions, fit seconds, peak bytes."""
     train = _cap_rows(rung, y, train, ctx.seed)
     model = rung.build(ctx)
@@ -165,7 +173,7 @@ def _fit_fold(
         model.fit(X.iloc[train], y[train])
         seconds = time.perf_counter() - t
     pred, score = _predict(model, X.iloc[test], ctx.task)
-    return test, pred, score, seconds, peak.bytes, peak.method, len(train)
+    return test, pred, score, seconds, peak.bytes, peak.method, len(train), model if keep else None
 
 
 def _cap_rows(rung: Rung, y: np.ndarray, rows: np.ndarray, seed: int) -> np.ndarray:
@@ -184,10 +192,10 @@ def _cross_validate(
     y: np.ndarray,
     folds: list[tuple[np.ndarray, np.ndarray]],
     n_jobs: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, list[float], list[int], str, int]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, list[float], list[int], str, int, Any]:
     from joblib import Parallel, delayed
 
-    jobs = (delayed(_fit_fold)(rung, ctx, X, y, tr, te) for tr, te in folds)
+    jobs = (delayed(_fit_fold)(rung, ctx, X, y, tr, te, i == 0) for i, (tr, te) in enumerate(folds))
     outs = Parallel(n_jobs=n_jobs)(jobs) if n_jobs != 1 else [j[0](*j[1], **j[2]) for j in jobs]
     evaluated = np.sort(np.concatenate([o[0] for o in outs]))
     pred = np.empty(len(y), dtype=float if ctx.task == "regression" else np.int64)
@@ -206,6 +214,7 @@ def _cross_validate(
         [o[4] for o in outs],
         outs[0][5],
         max(o[6] for o in outs),
+        outs[0][7],
     )
 
 
@@ -377,7 +386,7 @@ def ladder(
             continue
         say("rung", {"rung": r.name, "rows": n, "elapsed": elapsed})
         try:
-            ev, pred, score, secs, peaks, mem_method, rows_fitted = _cross_validate(
+            ev, pred, score, secs, peaks, mem_method, rows_fitted, fold_model = _cross_validate(
                 r, ctx, X, y_arr, folds, n_jobs
             )
             res.scores = _scores(y_arr[ev], pred, score, task, metrics, seed)
@@ -389,13 +398,10 @@ def ladder(
             res.memory_method = mem_method
             res.rows_fitted = rows_fitted
             evaluated_rows = len(ev)
-            # the model as it would ship: refitted on all rows (or the rung's stated cap)
-            rows = _cap_rows(r, y_arr, np.arange(n), seed)
-            model = r.build(ctx).fit(X.iloc[rows], y_arr[rows])
-            res.model = model
-            predict = model.predict if task == "regression" else model.predict_proba
-            res.latency = predict_latency(predict, X)
-            size, fmt = serialized_size(model)
+            # the first fold's model stands in until the rung is a candidate (then: all rows)
+            res.model = fold_model
+            res.model_rows = f"the first fold's model ({rows_fitted:,} rows)"
+            size, fmt = serialized_size(fold_model)
             res.size_mb, res.size_format = size / 1e6, fmt
             res.status = "done"
             if r.max_rows is not None and n > r.max_rows:
@@ -416,7 +422,26 @@ def ladder(
         budget_s,
         classes,
     )
-    _recommend(out, y_arr, latency_budget_ms, size_budget_mb, g, seed)
+    _compare_with_leader(out, y_arr, g, seed)
+    for name in _candidates(out):  # refit on all rows and time them: only those that may win
+        try:
+            _finalise(out.rung(name), RUNGS[name], ctx, X, y_arr, seed)
+        except Exception as exc:
+            _failed(out.rung(name), exc)
+    if not any(_fits_budget(r, latency_budget_ms, size_budget_mb) is None for r in _tied(out)):
+        # nothing that scores like the best fits the budgets: measure the others, best first
+        better = m.greater_is_better
+        others = [r for r in out.rungs if r.status == "done" and r.latency is None]
+        others.sort(key=lambda r: r.scores[metric].value, reverse=better)
+        for res in others:
+            try:
+                _finalise(res, RUNGS[res.name], ctx, X, y_arr, seed)
+            except Exception as exc:
+                _failed(res, exc)
+                continue
+            if _fits_budget(res, latency_budget_ms, size_budget_mb) is None:
+                break
+    _recommend(out, latency_budget_ms, size_budget_mb)
     out.elapsed_s = time.perf_counter() - started
     return out
 
@@ -434,7 +459,9 @@ def _failed(res: RungResult, exc: BaseException) -> None:
 def _fits_budget(
     r: RungResult, latency_budget_ms: float | None, size_budget_mb: float | None
 ) -> str | None:
-    """Why a rung breaks the budgets, or None."""
+    """Why a rung breaks the budgets (or cannot be checked against them), or None."""
+    if (latency_budget_ms is not None or size_budget_mb is not None) and r.latency is None:
+        return "its latency and size were not measured"
     if latency_budget_ms is not None and r.latency is not None:
         p99 = r.latency.single_p99_ms
         if p99.value > latency_budget_ms:
@@ -453,21 +480,15 @@ def _ratio(a: float, b: float) -> str:
     return f"{r:,.0f}x" if r >= 10 else f"{r:.1f}x"
 
 
-def _recommend(
-    out: LadderResult,
-    y: np.ndarray,
-    latency_budget_ms: float | None,
-    size_budget_mb: float | None,
-    groups: np.ndarray | None,
-    seed: int,
+def _compare_with_leader(
+    out: LadderResult, y: np.ndarray, groups: np.ndarray | None, seed: int
 ) -> None:
+    """Every finished rung against the leader, paired on the same out-of-fold rows."""
     leader_name = out.leader
     if leader_name is None:
-        out.sentence = "No rung finished, so there is nothing to recommend; see each rung's reason."
         return
     leader = out.rung(leader_name)
     ev_l, pred_l, score_l = leader.predictions
-    label = out.metric_label
     for r in out.rungs:
         if r.status != "done" or r.name == leader_name:
             continue
@@ -490,13 +511,72 @@ def _recommend(
             seed=seed,
         )
         out.comparisons[r.name] = c.to_dict()
-    done = [r for r in out.rungs if r.status == "done"]
-    tied = [
+
+
+def _tied(out: LadderResult) -> list[RungResult]:
+    """The leader and every rung with no detectable difference from it, in ladder order."""
+    return [
         r
-        for r in done
-        if r.name == leader_name
-        or out.comparisons.get(r.name, {}).get("verdict") == "no detectable difference"
+        for r in out.rungs
+        if r.status == "done"
+        and (
+            r.name == out.leader
+            or out.comparisons.get(r.name, {}).get("verdict") == "no detectable difference"
+        )
     ]
+
+
+def _rival(out: LadderResult) -> RungResult | None:
+    """The best finished rung simpler than the leader (the dummy only when nothing else ran)."""
+    if out.leader is None:
+        return None
+    leader = out.rung(out.leader)
+    simpler = [
+        r
+        for r in out.rungs[: out.rungs.index(leader)]
+        if r.status == "done" and out.metric in r.scores
+    ]
+    simpler = [r for r in simpler if r.name != "dummy"] or simpler
+    if not simpler:
+        return None
+    better = get_metric(out.metric, out.task).greater_is_better
+    return (max if better else min)(simpler, key=lambda r: r.scores[out.metric].value)
+
+
+def _candidates(out: LadderResult) -> list[str]:
+    names = [r.name for r in _tied(out)]
+    rival = _rival(out)
+    if rival is not None and rival.name not in names:
+        names.append(rival.name)
+    return names
+
+
+def _finalise(
+    res: RungResult, rung: Rung, ctx: Context, X: pd.DataFrame, y: np.ndarray, seed: int
+) -> None:
+    """The model as it would ship: refitted on all rows (or the rung's cap), timed and sized."""
+    n = len(X)
+    rows = _cap_rows(rung, y, np.arange(n), seed)
+    model = rung.build(ctx).fit(X.iloc[rows], y[rows])
+    res.model = model
+    res.model_rows = f"all {len(rows):,} training rows"
+    predict = model.predict if ctx.task == "regression" else model.predict_proba
+    res.latency = predict_latency(predict, X)
+    size, fmt = serialized_size(model)
+    res.size_mb, res.size_format = size / 1e6, fmt
+
+
+def _recommend(
+    out: LadderResult, latency_budget_ms: float | None, size_budget_mb: float | None
+) -> None:
+    leader_name = out.leader
+    if leader_name is None:
+        out.sentence = "No rung finished, so there is nothing to recommend; see each rung's reason."
+        return
+    leader = out.rung(leader_name)
+    label = out.metric_label
+    done = [r for r in out.rungs if r.status == "done"]
+    tied = _tied(out)
     affordable = [r for r in tied if _fits_budget(r, latency_budget_ms, size_budget_mb) is None]
     n = out.n_evaluated
     lead_txt = f"{leader.label}'s {leader.scores[out.metric].format()}"
@@ -543,17 +623,13 @@ def _recommend(
             f"{_costs(pick, top, cheaper=True)}."
         )
         return
-    rivals = [r for r in done if r.name in out.comparisons and r.name != "dummy"] or [
-        r for r in done if r.name in out.comparisons
-    ]
-    if not rivals:
+    rival = _rival(out)
+    if rival is None or rival.name not in out.comparisons:
         out.sentence = (
             f"Use {leader.label}: it scores {label} {leader.scores[out.metric].format()} on "
-            f"{n:,} rows (out of fold); no other rung finished to compare with."
+            f"{n:,} rows (out of fold); no simpler rung finished to compare with."
         )
         return
-    better = get_metric(out.metric, out.task).greater_is_better
-    rival = (max if better else min)(rivals, key=lambda r: r.scores[out.metric].value)
     diff = out.comparisons[rival.name].get("difference", {})
     out.sentence = (
         f"Use {leader.label}: its {label} {leader.scores[out.metric].format()} beats the next "

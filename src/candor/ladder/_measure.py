@@ -110,29 +110,49 @@ class Latency:
 
 
 def predict_latency(
-    predict: Callable[[Any], Any], X: Any, *, single_calls: int = 300, batch_size: int = 1000
+    predict: Callable[[Any], Any],
+    X: Any,
+    *,
+    max_calls: int = 300,
+    min_calls: int = 30,
+    max_seconds: float = 0.1,
+    batch_size: int = 1000,
 ) -> Latency:
-    """Time ``predict`` on one row at a time and on batches; every figure with its interval."""
+    """Time ``predict`` on one row at a time and on batches; every figure with its interval.
+
+    Single-row calls go on until ``max_calls`` or ``max_seconds`` (but at least ``min_calls``): a
+    slow model gets fewer calls and so a wider interval on its p99, which says so through its n.
+    """
     n = len(X)
-    rows = np.random.default_rng(0).integers(0, n, single_calls)
+    rows = np.random.default_rng(0).integers(0, n, max_calls)
     predict(X.iloc[[0]])  # warm-up: first calls pay for imports and caches
-    single = []
+    single: list[float] = []
+    spent = 0.0
     for i in rows:
         row = X.iloc[[int(i)]]
         t = time.perf_counter()
         predict(row)
-        single.append((time.perf_counter() - t) * 1000)
+        took = time.perf_counter() - t
+        single.append(took * 1000)
+        spent += took
+        if spent > max_seconds and len(single) >= min_calls:
+            break
     size = min(batch_size, n)
     per_row = []
+    spent = 0.0
     for r in range(5):
         batch = X.iloc[np.random.default_rng(r).integers(0, n, size)]
         t = time.perf_counter()
         predict(batch)
-        per_row.append((time.perf_counter() - t) * 1000 / size)
+        took = time.perf_counter() - t
+        per_row.append(took * 1000 / size)
+        spent += took
+        if spent > max_seconds and len(per_row) >= 2:
+            break
     return Latency(
         quantile_interval(single, 0.5),
         quantile_interval(single, 0.99),
-        mean_interval(per_row, method="t over 5 batches"),
+        mean_interval(per_row, method=f"t over {len(per_row)} batches"),
         size,
     )
 
