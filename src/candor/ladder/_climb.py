@@ -286,6 +286,7 @@ def ladder(
     latency_budget_ms: float | None = None,
     size_budget_mb: float | None = None,
     n_jobs: int = 1,
+    tune: int = 0,
     seed: int = 0,
     on_progress: Progress | None = None,
 ) -> LadderResult:
@@ -294,7 +295,9 @@ def ladder(
     Every rung is cross-validated on the same folds (respecting ``groups`` and ``time_order``); its
     scores are ``Estimate``s from the out-of-fold predictions; its fit time, peak memory, predict
     latency and size are measured. The recommendation is the cheapest rung whose paired comparison
-    with the best finds no detectable difference and that fits the budgets.
+    with the best finds no detectable difference and that fits the budgets. With ``tune`` > 0 the
+    ``TUNE_TOP`` best rungs that have a search space get that many Optuna trials on the same folds,
+    and each tuned version is reported as a rung of its own.
 
     >>> from sklearn.datasets import load_breast_cancer
     >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
@@ -408,13 +411,33 @@ def ladder(
                 res.reason = f"fitted on a random subsample of {r.max_rows:,} rows (of {n:,})"
         except Exception as exc:  # a rung that crashes is reported, and the climb goes on
             _failed(res, exc)
+    rung_of = {r.name: r for r in chosen}
+    listed = [results[r.name] for r in chosen]
+    if tune > 0:
+        for base, tuned_rung, tuned in _tune_top(
+            listed,
+            rung_of,
+            ctx,
+            X,
+            y_arr,
+            folds,
+            metrics,
+            tune,
+            n_jobs,
+            seed,
+            budget_s,
+            started,
+            say,
+        ):
+            rung_of[tuned.name] = tuned_rung
+            listed.insert(listed.index(base) + 1, tuned)
     out = LadderResult(
         task,
         metric,
         m.label,
         n,
         evaluated_rows,
-        [results[r.name] for r in chosen],
+        listed,
         None,
         "",
         {},
@@ -425,7 +448,7 @@ def ladder(
     _compare_with_leader(out, y_arr, g, seed)
     for name in _candidates(out):  # refit on all rows and time them: only those that may win
         try:
-            _finalise(out.rung(name), RUNGS[name], ctx, X, y_arr, seed)
+            _finalise(out.rung(name), rung_of[name], ctx, X, y_arr, seed)
         except Exception as exc:
             _failed(out.rung(name), exc)
     if not any(_fits_budget(r, latency_budget_ms, size_budget_mb) is None for r in _tied(out)):
@@ -435,7 +458,7 @@ def ladder(
         others.sort(key=lambda r: r.scores[metric].value, reverse=better)
         for res in others:
             try:
-                _finalise(res, RUNGS[res.name], ctx, X, y_arr, seed)
+                _finalise(res, rung_of[res.name], ctx, X, y_arr, seed)
             except Exception as exc:
                 _failed(res, exc)
                 continue
@@ -443,6 +466,98 @@ def ladder(
                 break
     _recommend(out, latency_budget_ms, size_budget_mb)
     out.elapsed_s = time.perf_counter() - started
+    return out
+
+
+def _built_with(build: Callable[[Context], Any], params: dict[str, Any], ctx: Context) -> Any:
+    return build(ctx).set_params(**params)
+
+
+#: how many of the best rungs (with a search space) ``tune`` works on
+TUNE_TOP = 2
+
+
+def _tune_top(
+    order: list[RungResult],
+    rung_of: dict[str, Rung],
+    ctx: Context,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    folds: list[tuple[np.ndarray, np.ndarray]],
+    metrics: list[str],
+    trials: int,
+    n_jobs: int,
+    seed: int,
+    budget_s: float | None,
+    started: float,
+    say: Progress,
+) -> list[tuple[RungResult, Rung, RungResult]]:
+    """Optuna (TPE, seeded) on the best rungs that have a search space: N trials each, same folds."""
+    import dataclasses
+    import functools
+
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    metric = metrics[0]
+    better = get_metric(metric, ctx.task).greater_is_better
+    done = [r for r in order if r.status == "done" and rung_of[r.name].space is not None]
+    done.sort(key=lambda r: r.scores[metric].value, reverse=better)
+    out = []
+    for base in done[:TUNE_TOP]:
+        rung = rung_of[base.name]
+        space = rung.space
+        assert space is not None
+
+        def variant(params: dict[str, Any], rung: Rung = rung) -> Rung:
+            return dataclasses.replace(
+                rung,
+                name=f"{rung.name}_tuned",
+                build=functools.partial(_built_with, rung.build, params),
+                space=None,
+            )
+
+        def objective(trial: Any, space: Any = space, variant: Any = variant) -> float:
+            ev, pred, score, *_ = _cross_validate(
+                variant(space(trial, ctx)), ctx, X, y, folds, n_jobs
+            )
+            return _scores(y[ev], pred, score, ctx.task, [metric], seed)[metric].value
+
+        say("tuning", {"rung": base.name, "rows": len(X), "elapsed": time.perf_counter() - started})
+        study = optuna.create_study(
+            direction="maximize" if better else "minimize",
+            sampler=optuna.samplers.TPESampler(seed=seed),
+        )
+        timeout = None if budget_s is None else max(1.0, budget_s - (time.perf_counter() - started))
+        study.optimize(objective, n_trials=trials, timeout=timeout, catch=(Exception,))
+        label = f"{base.label}, tuned ({len(study.trials)} Optuna trials)"
+        tuned = RungResult(f"{base.name}_tuned", label, "pending")
+        try:
+            best_params = space(optuna.trial.FixedTrial(study.best_params), ctx)
+        except ValueError:  # every trial failed
+            tuned.status, tuned.reason = "failed", "no Optuna trial finished"
+            out.append((base, variant({}), tuned))
+            continue
+        tuned_rung = variant(best_params)
+        ev, pred, score, secs, peaks, mem_method, rows_fitted, fold_model = _cross_validate(
+            tuned_rung, ctx, X, y, folds, n_jobs
+        )
+        tuned.scores = _scores(y[ev], pred, score, ctx.task, metrics, seed)
+        tuned.predictions = (ev, pred, score)
+        tuned.fit_seconds = mean_interval(secs, method=f"t over {len(secs)} folds")
+        tuned.fit_peak_mb = mean_interval(
+            [b / 1e6 for b in peaks], method=f"t over {len(peaks)} folds"
+        )
+        tuned.memory_method, tuned.rows_fitted = mem_method, rows_fitted
+        tuned.model, tuned.model_rows = fold_model, f"the first fold's model ({rows_fitted:,} rows)"
+        size, fmt = serialized_size(fold_model)
+        tuned.size_mb, tuned.size_format = size / 1e6, fmt
+        tuned.status = "done"
+        tuned.reason = (
+            f"best of {len(study.trials)} trials on these same folds, so its score is optimistic "
+            f"by the selection; parameters: {study.best_params}"
+        )
+        out.append((base, tuned_rung, tuned))
     return out
 
 

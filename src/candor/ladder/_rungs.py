@@ -41,6 +41,8 @@ class Rung:
     needs: str | None = None
     #: fitted on a random subsample of at most this many rows (stated in the results)
     max_rows: int | None = None
+    #: Optuna search space: a trial in, pipeline parameters out (None: nothing worth tuning)
+    space: Callable[[Any, Context], dict[str, Any]] | None = None
 
     def label_for(self, task: str) -> str:
         """The rung's name in words for a task: ``"logistic regression|ridge"`` splits by task."""
@@ -60,11 +62,12 @@ def rung(
     tasks: frozenset[str] = ALL_TASKS,
     needs: str | None = None,
     max_rows: int | None = None,
+    space: Callable[[Any, Context], dict[str, Any]] | None = None,
 ) -> Callable[[Callable[[Context], Any]], Callable[[Context], Any]]:
     """Register a rung builder under ``name`` (order of registration = order of cost)."""
 
     def register(build: Callable[[Context], Any]) -> Callable[[Context], Any]:
-        RUNGS[name] = Rung(name, label, family, tasks, build, needs, max_rows)
+        RUNGS[name] = Rung(name, label, family, tasks, build, needs, max_rows, space)
         return build
 
     return register
@@ -118,7 +121,13 @@ def _dummy(ctx: Context) -> Any:
     return _pipe(ctx, model, scale=False)
 
 
-@rung("linear", "logistic regression|ridge regression", "linear")
+def _linear_space(trial: Any, ctx: Context) -> dict[str, Any]:
+    if ctx.task == "regression":
+        return {"model__alphas": [trial.suggest_float("alpha", 1e-3, 1e3, log=True)]}
+    return {"model__C": trial.suggest_float("C", 1e-3, 1e2, log=True)}
+
+
+@rung("linear", "logistic regression|ridge regression", "linear", space=_linear_space)
 def _linear(ctx: Context) -> Any:
     from sklearn.linear_model import LogisticRegression, RidgeCV
 
@@ -133,7 +142,14 @@ def _naive_bayes(ctx: Context) -> Any:
     return _pipe(ctx, GaussianNB(), scale=True)
 
 
-@rung("knn", "k nearest neighbours (k=15)", "neighbours")
+def _knn_space(trial: Any, ctx: Context) -> dict[str, Any]:
+    return {
+        "model__n_neighbors": trial.suggest_int("n_neighbors", 1, 50, log=True),
+        "model__weights": trial.suggest_categorical("weights", ["uniform", "distance"]),
+    }
+
+
+@rung("knn", "k nearest neighbours (k=15)", "neighbours", space=_knn_space)
 def _knn(ctx: Context) -> Any:
     from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 
@@ -151,7 +167,15 @@ def _svm_linear(ctx: Context) -> Any:
     return _pipe(ctx, LinearSVR(max_iter=5000), scale=True)
 
 
-@rung("svm_rbf", "RBF SVM", "svm", max_rows=SVM_RBF_MAX_ROWS)
+def _svm_space(trial: Any, ctx: Context) -> dict[str, Any]:
+    prefix = "model__estimator__" if ctx.task != "regression" else "model__"
+    return {
+        prefix + "C": trial.suggest_float("C", 1e-2, 1e3, log=True),
+        prefix + "gamma": trial.suggest_float("gamma", 1e-4, 1.0, log=True),
+    }
+
+
+@rung("svm_rbf", "RBF SVM", "svm", max_rows=SVM_RBF_MAX_ROWS, space=_svm_space)
 def _svm_rbf(ctx: Context) -> Any:
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.svm import SVC, SVR
@@ -168,7 +192,14 @@ def _tree(ctx: Context) -> Any:
     return _pipe(ctx, cls(min_samples_leaf=5, random_state=ctx.seed), scale=False, one_hot=False)
 
 
-@rung("random_forest", "random forest (200 trees)", "ensemble")
+def _forest_space(trial: Any, ctx: Context) -> dict[str, Any]:
+    return {
+        "model__max_features": trial.suggest_float("max_features", 0.1, 1.0),
+        "model__min_samples_leaf": trial.suggest_int("min_samples_leaf", 1, 20, log=True),
+    }
+
+
+@rung("random_forest", "random forest (200 trees)", "ensemble", space=_forest_space)
 def _forest(ctx: Context) -> Any:
     from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
@@ -177,7 +208,16 @@ def _forest(ctx: Context) -> Any:
     return _pipe(ctx, model, scale=False, one_hot=False)
 
 
-@rung("hist_gb", "histogram gradient boosting", "ensemble")
+def _hist_gb_space(trial: Any, ctx: Context) -> dict[str, Any]:
+    return {
+        "model__learning_rate": trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
+        "model__max_leaf_nodes": trial.suggest_int("max_leaf_nodes", 4, 64, log=True),
+        "model__min_samples_leaf": trial.suggest_int("min_samples_leaf", 2, 100, log=True),
+        "model__l2_regularization": trial.suggest_float("l2_regularization", 1e-6, 10, log=True),
+    }
+
+
+@rung("hist_gb", "histogram gradient boosting", "ensemble", space=_hist_gb_space)
 def _hist_gb(ctx: Context) -> Any:
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
@@ -185,7 +225,18 @@ def _hist_gb(ctx: Context) -> Any:
     return _pipe(ctx, cls(random_state=ctx.seed), scale=False, one_hot=False, impute=False)
 
 
-@rung("lightgbm", "LightGBM", "ensemble", needs="lightgbm")
+def _lightgbm_space(trial: Any, ctx: Context) -> dict[str, Any]:
+    return {
+        "model__num_leaves": trial.suggest_int("num_leaves", 4, 128, log=True),
+        "model__learning_rate": trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
+        "model__n_estimators": trial.suggest_int("n_estimators", 50, 600, log=True),
+        "model__min_child_samples": trial.suggest_int("min_child_samples", 2, 100, log=True),
+        "model__colsample_bytree": trial.suggest_float("colsample_bytree", 0.3, 1.0),
+        "model__reg_lambda": trial.suggest_float("reg_lambda", 1e-6, 10, log=True),
+    }
+
+
+@rung("lightgbm", "LightGBM", "ensemble", needs="lightgbm", space=_lightgbm_space)
 def _lightgbm(ctx: Context) -> Any:
     import lightgbm as lgb
 
@@ -194,7 +245,18 @@ def _lightgbm(ctx: Context) -> Any:
     return _pipe(ctx, model, scale=False, one_hot=False, impute=False)
 
 
-@rung("xgboost", "XGBoost", "ensemble", needs="xgboost")
+def _xgboost_space(trial: Any, ctx: Context) -> dict[str, Any]:
+    return {
+        "model__max_depth": trial.suggest_int("max_depth", 2, 10),
+        "model__learning_rate": trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
+        "model__n_estimators": trial.suggest_int("n_estimators", 50, 600, log=True),
+        "model__subsample": trial.suggest_float("subsample", 0.5, 1.0),
+        "model__colsample_bytree": trial.suggest_float("colsample_bytree", 0.3, 1.0),
+        "model__min_child_weight": trial.suggest_float("min_child_weight", 1e-2, 20, log=True),
+    }
+
+
+@rung("xgboost", "XGBoost", "ensemble", needs="xgboost", space=_xgboost_space)
 def _xgboost(ctx: Context) -> Any:
     import xgboost as xgb
 
@@ -210,7 +272,18 @@ def _xgboost(ctx: Context) -> Any:
     return _pipe(ctx, model, scale=False, one_hot=False, impute=False)
 
 
-@rung("mlp", "multi-layer perceptron (scikit-learn)", "nn")
+def _mlp_space(trial: Any, ctx: Context) -> dict[str, Any]:
+    width = trial.suggest_int("width", 16, 256, log=True)
+    return {
+        "model__hidden_layer_sizes": (width,) * trial.suggest_int("layers", 1, 3),
+        "model__alpha": trial.suggest_float("alpha", 1e-6, 1e-1, log=True),
+        "model__learning_rate_init": trial.suggest_float(
+            "learning_rate_init", 1e-4, 1e-2, log=True
+        ),
+    }
+
+
+@rung("mlp", "multi-layer perceptron (scikit-learn)", "nn", space=_mlp_space)
 def _mlp(ctx: Context) -> Any:
     from sklearn.neural_network import MLPClassifier, MLPRegressor
 
