@@ -155,6 +155,7 @@ def ladder_project(
     rungs: list[str] | None = None,
     budget_s: float | None = None,
     n_jobs: int = 1,
+    tune: int = 0,
     track: bool = True,
     on_progress: Progress | None = None,
 ) -> LadderRun:
@@ -180,6 +181,7 @@ def ladder_project(
         latency_budget_ms=cfg.budgets.latency_p99_ms,
         size_budget_mb=cfg.budgets.model_mb,
         n_jobs=n_jobs,
+        tune=tune,
         seed=cfg.data.seed,
         on_progress=on_progress,
     )

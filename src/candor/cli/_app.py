@@ -227,6 +227,9 @@ def ladder_cmd(
     jobs: Annotated[
         int, typer.Option(help="Folds fitted in parallel (processes); -1: all cores.")
     ] = 1,
+    tune: Annotated[
+        int, typer.Option(help="Optuna trials for each of the 2 best tunable rungs (0: none).")
+    ] = 0,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print JSON instead of the table.")
     ] = False,
@@ -244,14 +247,22 @@ def ladder_cmd(
 
         def progress(event: str, info: dict[str, object]) -> None:
             elapsed = _time.perf_counter() - started
-            what = "first pass on a subsample" if event == "first pass" else "cross-validating"
+            what = {"first pass": "first pass on a subsample", "tuning": "tuning with Optuna"}.get(
+                event, "cross-validating"
+            )
             status.update(
                 f"Ladder: {info['rung']} ({what}, {info['rows']:,} rows), {elapsed:.0f} s elapsed"
                 + (f" of {budget_s:.0f} s" if budget_s else "")
             )
 
         run = ladder_project(
-            ".", rungs=names, budget_s=budget_s, n_jobs=jobs, track=track, on_progress=progress
+            ".",
+            rungs=names,
+            budget_s=budget_s,
+            n_jobs=jobs,
+            tune=tune,
+            track=track,
+            on_progress=progress,
         )
     if as_json:
         typer.echo(json.dumps(run.to_dict(), indent=2, default=str))
