@@ -8,6 +8,7 @@ not pay it.
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import subprocess
@@ -178,4 +179,5 @@ def estimate_metrics(prefix: str, estimates: dict[str, Any]) -> dict[str, float]
             e.high,
             e.n,
         )
-    return {k: v for k, v in out.items() if v == v}  # MLflow rejects NaN on some stores
+    # MLflow rejects NaN on some stores; an unbounded side (inf) is left out rather than faked
+    return {k: v for k, v in out.items() if math.isfinite(v)}

@@ -125,6 +125,7 @@ class LadderResult:
             "comparisons": self.comparisons,
             "elapsed_s": round(self.elapsed_s, 2),
             "budget_s": self.budget_s,
+            "classes": [str(c) for c in self.classes],
             "rungs": [r.to_dict() for r in self.rungs],
         }
 
@@ -133,26 +134,63 @@ class LadderResult:
 
 
 def _folds(
-    y: np.ndarray, task: str, groups: np.ndarray | None, order: np.ndarray | None, seed: int
+    y: np.ndarray, task: str, groups: np.ndarray | None, times: np.ndarray | None, seed: int
 ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Cross-validation folds that respect the data's structure.
+
+    With ``times``: each fold trains on earlier times only and tests on later ones (rows sharing a
+    time stay on one side); with ``groups`` too, training rows of groups that appear in the test
+    fold are left out. With ``groups`` alone: no group on both sides. Otherwise stratified by class
+    (classification) or shuffled (regression).
+    """
+    import warnings
+
     from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold, TimeSeriesSplit
 
-    n = len(y)
-    index = np.arange(n)
-    if order is not None:  # time: always train on the past, predict the future
-        ts = TimeSeriesSplit(n_splits=FOLDS)
-        return [(order[a], order[b]) for a, b in ts.split(index)]
+    index = np.arange(len(y))
+    if groups is not None:
+        n_groups = len(np.unique(groups))
+        if n_groups < FOLDS:
+            raise DataError(
+                f"only {n_groups} distinct group(s): group-aware cross-validation needs at least "
+                f"{FOLDS} groups; check the group column, or leave it out if rows are independent"
+            )
+    if times is not None:
+        uniq, inv = np.unique(times, return_inverse=True)
+        splits = min(FOLDS, len(uniq) - 1)
+        if splits < 2:
+            raise DataError(
+                f"the time column has {len(uniq)} distinct value(s): folds that train on the past "
+                "and test on the future need at least 3"
+            )
+        out = []
+        for a, b in TimeSeriesSplit(n_splits=splits).split(np.arange(len(uniq))):
+            train, test = np.flatnonzero(np.isin(inv, a)), np.flatnonzero(np.isin(inv, b))
+            if groups is not None:  # an entity seen in the test fold is not trained on
+                train = train[~np.isin(groups[train], groups[test])]
+            if len(train):
+                out.append((train, test))
+        return out
     if groups is not None:
         return list(GroupKFold(n_splits=FOLDS).split(index, y, groups))
-    if task != "regression" and np.bincount(y).min() >= FOLDS:
-        return list(StratifiedKFold(FOLDS, shuffle=True, random_state=seed).split(index, y))
+    if task != "regression":
+        with warnings.catch_warnings():  # a class rarer than the folds: some folds lack it
+            warnings.simplefilter("ignore", UserWarning)
+            return list(StratifiedKFold(FOLDS, shuffle=True, random_state=seed).split(index, y))
     return list(KFold(FOLDS, shuffle=True, random_state=seed).split(index))
 
 
-def _predict(model: Any, X: pd.DataFrame, task: str) -> tuple[np.ndarray, np.ndarray | None]:
+def _predict(
+    model: Any, X: pd.DataFrame, task: str, n_classes: int = 0
+) -> tuple[np.ndarray, np.ndarray | None]:
     if task == "regression":
         return np.asarray(model.predict(X), dtype=float), None
-    proba = np.asarray(model.predict_proba(X), dtype=float)
+    seen = np.asarray(model.predict_proba(X), dtype=float)
+    # a class missing from a training fold has no column: it gets probability 0 there
+    proba = np.zeros((len(X), max(n_classes, seen.shape[1])))
+    classes = getattr(model, "classes_", None)  # a wrapper without classes_: columns in order
+    columns = np.arange(seen.shape[1]) if classes is None else np.asarray(classes, np.int64)
+    proba[:, columns] = seen
     return np.argmax(proba, axis=1), proba
 
 
@@ -172,7 +210,7 @@ def _fit_fold(
         t = time.perf_counter()
         model.fit(X.iloc[train], y[train])
         seconds = time.perf_counter() - t
-    pred, score = _predict(model, X.iloc[test], ctx.task)
+    pred, score = _predict(model, X.iloc[test], ctx.task, ctx.n_classes)
     return test, pred, score, seconds, peak.bytes, peak.method, len(train), model if keep else None
 
 
@@ -225,9 +263,13 @@ def _scores(
     task: str,
     metrics: list[str],
     seed: int,
+    groups: np.ndarray | None = None,
 ) -> dict[str, Estimate]:
+    """Estimates from out-of-fold predictions (a cluster bootstrap when rows come in groups)."""
     s = None if score is None else (score[:, 1] if task == "binary" else score)
-    ev = evaluate(y, pred, s, metrics=metrics, task=task, n_resamples=N_RESAMPLES, seed=seed)
+    ev = evaluate(
+        y, pred, s, metrics=metrics, task=task, groups=groups, n_resamples=N_RESAMPLES, seed=seed
+    )
     return dict(ev.metrics)
 
 
@@ -320,13 +362,18 @@ def ladder(
     metric = metric or DEFAULT_METRIC[task]
     m = get_metric(metric, task)
     metrics = [metric] + [s for s in (secondary or []) if s != metric]
+    if rungs is not None and not rungs:
+        raise DataError("no rungs chosen: name at least one, or leave the choice to the ladder")
     names = rungs or [n for n, r in RUNGS.items() if task in r.tasks]
     unknown = [n for n in names if n not in RUNGS]
     if unknown:
         raise DataError(f"unknown rung(s) {unknown}; known: {', '.join(RUNGS)}")
+    wrong = [n for n in names if task not in RUNGS[n].tasks]
+    if wrong:
+        raise DataError(f"rung(s) {wrong} do not apply to a {task} task; leave them out")
     chosen = [RUNGS[n] for n in names if task in RUNGS[n].tasks]
     g = None if groups is None else np.asarray(groups)
-    order = None if time_order is None else np.argsort(np.asarray(time_order), kind="stable")
+    times = None if time_order is None else np.asarray(time_order)
     ctx = _context(X, task, len(classes), seed)
     results = {r.name: RungResult(r.name, r.label_for(task), "pending") for r in chosen}
 
@@ -338,8 +385,8 @@ def ladder(
         sub = np.sort(np.random.default_rng(seed).choice(n, n0, replace=False))
         Xs, ys = X.iloc[sub].reset_index(drop=True), y_arr[sub]
         gs = None if g is None else g[sub]
-        os_ = None if order is None else np.argsort(np.asarray(time_order)[sub], kind="stable")
-        folds0 = _folds(ys.astype(np.int64) if task != "regression" else ys, task, gs, os_, seed)
+        ts_ = None if times is None else times[sub]
+        folds0 = _folds(ys.astype(np.int64) if task != "regression" else ys, task, gs, ts_, seed)
         ctx0 = Context(task, ctx.numeric, ctx.categorical, n0, ctx.n_classes, seed)
         for r in chosen:
             if budget_s is not None and time.perf_counter() - started > budget_s:
@@ -351,7 +398,9 @@ def ladder(
                 t = time.perf_counter()
                 ev, p, s, *_ = _cross_validate(r, ctx0, Xs, ys, folds0, n_jobs)
                 first_seconds[r.name] = time.perf_counter() - t
-                results[r.name].first_pass = _scores(ys[ev], p, s, task, [metric], seed)[metric]
+                results[r.name].first_pass = _scores(
+                    ys[ev], p, s, task, [metric], seed, None if gs is None else gs[ev]
+                )[metric]
             except Exception as exc:  # a rung that crashes is reported, and the climb goes on
                 _failed(results[r.name], exc)
         passed = {k: v.first_pass for k, v in results.items() if v.first_pass is not None}
@@ -372,7 +421,7 @@ def ladder(
                         f"reach the leader {lead}'s {lead_est.format()}: not refitted on all rows"
                     )
 
-    folds = _folds(y_arr.astype(np.int64) if task != "regression" else y_arr, task, g, order, seed)
+    folds = _folds(y_arr.astype(np.int64) if task != "regression" else y_arr, task, g, times, seed)
     evaluated_rows = 0
     for r in chosen:
         res = results[r.name]
@@ -383,7 +432,7 @@ def ladder(
         if budget_s is not None and elapsed + expected > budget_s:
             res.status = "not run"
             res.reason = (
-                f"the budget of {budget_s:.0f} s would be exceeded (elapsed {elapsed:.0f} s"
+                f"the budget of {budget_s:g} s would be exceeded (elapsed {elapsed:.1f} s"
                 + (f", this rung expected to take about {expected:.0f} s)" if expected else ")")
             )
             continue
@@ -392,7 +441,9 @@ def ladder(
             ev, pred, score, secs, peaks, mem_method, rows_fitted, fold_model = _cross_validate(
                 r, ctx, X, y_arr, folds, n_jobs
             )
-            res.scores = _scores(y_arr[ev], pred, score, task, metrics, seed)
+            res.scores = _scores(
+                y_arr[ev], pred, score, task, metrics, seed, None if g is None else g[ev]
+            )
             res.predictions = (ev, pred, score)
             res.fit_seconds = mean_interval(secs, method=f"t over {len(secs)} folds")
             res.fit_peak_mb = mean_interval(
@@ -428,6 +479,7 @@ def ladder(
             budget_s,
             started,
             say,
+            g,
         ):
             rung_of[tuned.name] = tuned_rung
             listed.insert(listed.index(base) + 1, tuned)
@@ -469,6 +521,10 @@ def ladder(
     return out
 
 
+def _at(values: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
+    return None if values is None else values[rows]
+
+
 def _built_with(build: Callable[[Context], Any], params: dict[str, Any], ctx: Context) -> Any:
     return build(ctx).set_params(**params)
 
@@ -491,6 +547,7 @@ def _tune_top(
     budget_s: float | None,
     started: float,
     say: Progress,
+    groups: np.ndarray | None = None,
 ) -> list[tuple[RungResult, Rung, RungResult]]:
     """Optuna (TPE, seeded) on the best rungs that have a search space: N trials each, same folds."""
     import dataclasses
@@ -521,7 +578,9 @@ def _tune_top(
             ev, pred, score, *_ = _cross_validate(
                 variant(space(trial, ctx)), ctx, X, y, folds, n_jobs
             )
-            return _scores(y[ev], pred, score, ctx.task, [metric], seed)[metric].value
+            return _scores(y[ev], pred, score, ctx.task, [metric], seed, _at(groups, ev))[
+                metric
+            ].value
 
         say("tuning", {"rung": base.name, "rows": len(X), "elapsed": time.perf_counter() - started})
         study = optuna.create_study(
@@ -542,7 +601,7 @@ def _tune_top(
         ev, pred, score, secs, peaks, mem_method, rows_fitted, fold_model = _cross_validate(
             tuned_rung, ctx, X, y, folds, n_jobs
         )
-        tuned.scores = _scores(y[ev], pred, score, ctx.task, metrics, seed)
+        tuned.scores = _scores(y[ev], pred, score, ctx.task, metrics, seed, _at(groups, ev))
         tuned.predictions = (ev, pred, score)
         tuned.fit_seconds = mean_interval(secs, method=f"t over {len(secs)} folds")
         tuned.fit_peak_mb = mean_interval(
@@ -711,6 +770,14 @@ def _recommend(
             else min(within, key=lambda r: r.scores[out.metric].value)
         )
         diff = out.comparisons.get(best_within.name, {}).get("difference", {})
+        if best_within.name == "dummy":
+            out.sentence = (
+                f"No rung that fits the budgets does better than {best_within.label} "
+                f"({label} {best_within.scores[out.metric].format()}); the best overall, "
+                f"{leader.label}, {_fits_budget(leader, latency_budget_ms, size_budget_mb)}. "
+                "Relax the budgets or look for a cheaper model."
+            )
+            return
         out.recommended = best_within.name
         out.sentence = (
             f"Use {best_within.label}: it is the best rung within the budgets, with {label} "

@@ -94,9 +94,13 @@ def quantile_interval(values: Any, q: float, level: float = 0.95) -> Estimate:
     value = float(np.quantile(a, q))
     lo_rank = int(sps.binom.ppf((1 - level) / 2, n, q))
     hi_rank = int(sps.binom.ppf(0.5 + level / 2, n, q)) + 1
-    low = float(a[max(lo_rank - 1, 0)])
-    high = float(a[min(hi_rank - 1, n - 1)])
-    return Estimate(value, min(low, value), max(high, value), level, n, "order statistics")
+    # too few values to bound an extreme quantile: say so with an infinite bound
+    low = float(a[lo_rank - 1]) if lo_rank >= 1 else float("-inf")
+    high = float(a[hi_rank - 1]) if hi_rank <= n else float("inf")
+    method = "order statistics"
+    if low == float("-inf") or high == float("inf"):
+        method += f" ({n} values cannot bound the {q:.0%} quantile on both sides)"
+    return Estimate(value, min(low, value), max(high, value), level, n, method)
 
 
 @dataclass(frozen=True)
