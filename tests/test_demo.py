@@ -47,11 +47,14 @@ def test_demo_prints_a_leaderboard_and_a_comparison_and_writes_only_in_its_folde
     assert "Paired comparison (roc_auc)" in out
     assert "difference" in out and "n=143" in out
     assert "What the test set supports" in out
+    assert "Ladder: ROC AUC, out of fold on 426 rows" in out
+    assert "Use logistic regression" in out or "Use " in out
 
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*before, "X"])
     assert (tmp_path / "X" / "candor.toml").is_file()
     runs = _runs(tmp_path / "X" / ".candor" / "mlflow.db")
-    assert len(runs) == 5  # the audit, then one evaluation per model
+    # the audit, the ladder (a parent run and one nested run per rung), one evaluation per model
+    assert len(runs) == 1 + 1 + 12 + 4
     assert {status for _, status, _ in runs} == {"FINISHED"}
     assert len({dataset_hash for _, _, dataset_hash in runs}) == 1
 
@@ -71,9 +74,15 @@ def test_demo_json_gives_every_metric_inside_its_interval(tmp_path: Path) -> Non
     )
     for row in board:
         assert set(row["metrics"]) == {"roc_auc", "accuracy", "f1", "brier", "log_loss"}
-    estimates = _every_estimate(out)
+    estimates = _every_estimate({k: out[k] for k in ("leaderboard", "comparison")})
     assert len(estimates) == 4 * 5 + 3
     for est in estimates:
         assert est["low"] <= est["value"] <= est["high"], est
         assert est["n"] == 143
+    ladder = out["ladder"]
+    assert ladder["recommended"] in {r["name"] for r in ladder["rungs"]}
+    assert ladder["sentence"].startswith("Use ")
+    assert ladder["held_out"]["n_test"] == 143
+    held = ladder["held_out"]["scores"]["roc_auc"]
+    assert held["low"] <= held["value"] <= held["high"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["X"]
