@@ -12,6 +12,7 @@ import pandas as pd
 
 from candor.ladder import LadderResult, ladder
 from candor.ladder._climb import Progress, RungResult
+from candor.ladder._measure import model_bytes
 from candor.project import Project
 from candor.stats import Estimate, evaluate
 from candor.tracking import Tracker, estimate_metrics, git_commit
@@ -100,9 +101,8 @@ def record_ladder(
     held_out: dict[str, Estimate],
     project_root: Path | None = None,
 ) -> str:
-    """A parent run for the climb and a nested run per rung, with each fitted model (skops)."""
-    import skops.io as sio
-
+    """A parent run for the climb and a nested run per rung, with each fitted model (skops, or a
+    torch state_dict for the CNN)."""
     tags = {
         "candor.kind": "ladder",
         "candor.dataset_hash": dataset_hash,
@@ -130,7 +130,10 @@ def record_ladder(
         texts={"recommendation.txt": result.sentence + "\n"},
     )
     for r in result.rungs:
-        files = {"model/model.skops": sio.dumps(r.model)} if r.model is not None else None
+        files = None
+        if r.model is not None:
+            data, _, filename = model_bytes(r.model)
+            files = {f"model/{filename}": data}
         tracker.log_run(
             r.name,
             metrics=_rung_metrics(r),

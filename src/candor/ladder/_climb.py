@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import time
 import traceback
 from collections.abc import Callable
@@ -13,6 +14,7 @@ import pandas as pd
 
 from candor._task import infer_task
 from candor.errors import DataError
+from candor.ladder._cnn import image_shape
 from candor.ladder._measure import (
     Latency,
     mean_interval,
@@ -283,7 +285,8 @@ def _context(X: pd.DataFrame, task: str, n_classes: int, seed: int) -> Context:
         if pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c])
     ]
     categorical = [c for c in X.columns if c not in set(numeric)]
-    return Context(task, numeric, categorical, len(X), n_classes, seed)
+    shape = image_shape(list(X.columns), not categorical)
+    return Context(task, numeric, categorical, len(X), n_classes, seed, shape)
 
 
 def _validate(X: pd.DataFrame, y: pd.Series, task: str) -> None:
@@ -371,11 +374,26 @@ def ladder(
     wrong = [n for n in names if task not in RUNGS[n].tasks]
     if wrong:
         raise DataError(f"rung(s) {wrong} do not apply to a {task} task; leave them out")
+    ctx = _context(X, task, len(classes), seed)
+    misfit = [n for n in names if RUNGS[n].applies is not None and not RUNGS[n].applies(ctx)]  # type: ignore[misc]
+    if rungs is not None and misfit:
+        raise DataError(
+            f"rung(s) {misfit} do not apply to this data (the cnn rung needs image data: a square "
+            "grid of pixel columns such as pixel_0_0 ...); leave them out"
+        )
+    names = [n for n in names if n not in misfit]
     chosen = [RUNGS[n] for n in names if task in RUNGS[n].tasks]
     g = None if groups is None else np.asarray(groups)
     times = None if time_order is None else np.asarray(time_order)
-    ctx = _context(X, task, len(classes), seed)
     results = {r.name: RungResult(r.name, r.label_for(task), "pending") for r in chosen}
+    for r in chosen:  # an optional rung whose extra is not installed
+        if r.needs is not None and importlib.util.find_spec(r.needs) is None:
+            results[r.name].status = "not run"
+            results[r.name].reason = (
+                f"needs {r.needs}, which is not installed: pip install 'candor[nn]'"
+                if r.needs == "torch"
+                else f"needs {r.needs}, which is not installed"
+            )
 
     # first pass on a subsample: which rungs cannot catch the leader?
     first_seconds: dict[str, float] = {}
@@ -791,8 +809,8 @@ def _recommend(
     if pick.name != leader_name:
         out.sentence = (
             f"Use {pick.label}: its {label} {pick.scores[out.metric].format()} is "
-            f"indistinguishable from {lead_txt} on {n:,} rows, and it "
-            f"{_costs(pick, leader, cheaper=True)}."
+            f"indistinguishable from {lead_txt} on {n:,} rows, and "
+            f"{_costs(pick, leader)}."
         )
         return
     dearer = [r for r in tied if out.rungs.index(r) > out.rungs.index(pick)]
@@ -801,8 +819,8 @@ def _recommend(
         out.sentence = (
             f"Use {pick.label}: its {label} {pick.scores[out.metric].format()} is the best on "
             f"{n:,} rows, and more complex rungs such as {top.label} "
-            f"({top.scores[out.metric].format()}) do no better; {pick.label} "
-            f"{_costs(pick, top, cheaper=True)}."
+            f"({top.scores[out.metric].format()}) do no better; against it, "
+            f"{_costs(pick, top)}."
         )
         return
     rival = _rival(out)
@@ -816,7 +834,7 @@ def _recommend(
     out.sentence = (
         f"Use {leader.label}: its {label} {leader.scores[out.metric].format()} beats the next "
         f"best rung, {rival.label} ({rival.scores[out.metric].format()}), by {_diff_text(diff)} "
-        f"on {n:,} rows; that gain costs {_costs(leader, rival)}."
+        f"on {n:,} rows; against it, {_costs(leader, rival)}."
     )
 
 
@@ -826,22 +844,18 @@ def _diff_text(diff: dict[str, Any]) -> str:
     return f"{abs(diff['value']):.3f} ({diff['low']:+.3f} to {diff['high']:+.3f})"
 
 
-def _costs(a: RungResult, b: RungResult, cheaper: bool = False) -> str:
-    """How a's latency and size compare with b's, in words."""
+def _costs(a: RungResult, b: RungResult) -> str:
+    """How a's single-row latency and size compare with b's, in words with both figures."""
     if a.latency is None or b.latency is None or a.size_mb is None or b.size_mb is None:
-        return "costs not measured"
+        return "its latency and size were not measured"
     la, lb = a.latency.single_p50_ms.value, b.latency.single_p50_ms.value
-    if cheaper:
-        speed = (
-            f"predicts {_ratio(lb, la)} faster" if lb > la else f"predicts {_ratio(la, lb)} slower"
-        )
-        size = (
-            f"at 1/{_ratio(b.size_mb, a.size_mb).rstrip('x')} of the size"
-            if b.size_mb > a.size_mb
-            else f"at {_ratio(a.size_mb, b.size_mb)} the size"
-        )
-        return f"{speed} (single row, p50) {size}"
+    speed = f"{_ratio(la, lb)} slower" if la > lb else f"{_ratio(lb, la)} faster"
+    size = (
+        f"{_ratio(a.size_mb, b.size_mb)} larger"
+        if a.size_mb > b.size_mb
+        else (f"{_ratio(b.size_mb, a.size_mb)} smaller")
+    )
     return (
-        f"{_ratio(la, lb)} the single-row latency (p50 {la:.2f} ms vs {lb:.2f} ms) and "
-        f"{_ratio(a.size_mb, b.size_mb)} the size ({a.size_mb:.2f} MB vs {b.size_mb:.3f} MB)"
+        f"it predicts {speed} (single row, p50 {la:.2f} ms vs {lb:.2f} ms) and is {size} "
+        f"({a.size_mb:.2f} MB vs {b.size_mb:.2f} MB)"
     )

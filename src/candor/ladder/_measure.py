@@ -161,8 +161,19 @@ def predict_latency(
     )
 
 
-def serialized_size(model: Any) -> tuple[int, str]:
-    """Bytes of the model in the format candor stores it in (skops: no pickle)."""
+def model_bytes(model: Any) -> tuple[bytes, str, str]:
+    """The model in the format candor stores it in, with the format's name and a file name.
+
+    Safe formats only: a torch ``state_dict`` for networks, skops (no pickle) for the rest.
+    """
+    if hasattr(model, "to_bytes"):
+        return model.to_bytes(), "torch state_dict", "state_dict.pt"
     import skops.io as sio
 
-    return len(sio.dumps(model)), "skops"
+    return sio.dumps(model), "skops", "model.skops"
+
+
+def serialized_size(model: Any) -> tuple[int, str]:
+    """Bytes of the model in the format candor stores it in."""
+    data, fmt, _ = model_bytes(model)
+    return len(data), fmt

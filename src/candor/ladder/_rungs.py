@@ -26,6 +26,8 @@ class Context:
     n_rows: int
     n_classes: int
     seed: int = 0
+    #: (height, width) when the columns are the pixels of an image, else None
+    image_shape: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class Rung:
     max_rows: int | None = None
     #: Optuna search space: a trial in, pipeline parameters out (None: nothing worth tuning)
     space: Callable[[Any, Context], dict[str, Any]] | None = None
+    #: whether the rung applies to this data at all (None: always, for its tasks)
+    applies: Callable[[Context], bool] | None = None
 
     def label_for(self, task: str) -> str:
         """The rung's name in words for a task: ``"logistic regression|ridge"`` splits by task."""
@@ -63,11 +67,12 @@ def rung(
     needs: str | None = None,
     max_rows: int | None = None,
     space: Callable[[Any, Context], dict[str, Any]] | None = None,
+    applies: Callable[[Context], bool] | None = None,
 ) -> Callable[[Callable[[Context], Any]], Callable[[Context], Any]]:
     """Register a rung builder under ``name`` (order of registration = order of cost)."""
 
     def register(build: Callable[[Context], Any]) -> Callable[[Context], Any]:
-        RUNGS[name] = Rung(name, label, family, tasks, build, needs, max_rows, space)
+        RUNGS[name] = Rung(name, label, family, tasks, build, needs, max_rows, space, applies)
         return build
 
     return register
@@ -292,3 +297,18 @@ def _mlp(ctx: Context) -> Any:
         hidden_layer_sizes=(128, 64), early_stopping=True, max_iter=300, random_state=ctx.seed
     )
     return _pipe(ctx, model, scale=True)
+
+
+@rung(
+    "cnn",
+    "small convolutional network (PyTorch)",
+    "nn",
+    CLASSIFICATION,
+    needs="torch",
+    applies=lambda ctx: ctx.image_shape is not None,
+)
+def _cnn(ctx: Context) -> Any:
+    from candor.ladder._cnn import SmallCNN
+
+    assert ctx.image_shape is not None
+    return SmallCNN(image_shape=ctx.image_shape, random_state=ctx.seed)
