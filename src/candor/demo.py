@@ -59,6 +59,12 @@ class DemoResult:
     audit: AuditReport
     ladder: LadderRun | None = None
 
+    @property
+    def runs_recorded(self) -> int:
+        """MLflow runs the demo wrote: the audit, the ladder's parent and rungs, the evaluations."""
+        ladder_runs = 0 if self.ladder is None else 1 + len(self.ladder.result.rungs)
+        return 1 + ladder_runs + len(self.run_ids)
+
     def leaderboard(self) -> list[tuple[str, Evaluation]]:
         """Models from best to worst by the primary metric's point value."""
         return sorted(self.evaluations.items(), key=lambda kv: -kv[1][self.primary].value)

@@ -58,6 +58,11 @@ def init_project(
         if source not in BUNDLED:
             raise ConfigError(f"name the target column of {source}: candor init --target COLUMN")
         target = "target"
+    if source not in BUNDLED and not (root / source).is_file():
+        raise ConfigError(
+            f"data source {source!r} is neither a file under {root.resolve()} nor a bundled set "
+            f"({', '.join(BUNDLED)}); give the path of a CSV or Parquet file"
+        )
     if primary is None:
         primary = "rmse" if source == "sklearn:diabetes" else "roc_auc"
     text = config_template(name or root.resolve().name or "project", source, target, primary)

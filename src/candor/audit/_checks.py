@@ -309,6 +309,25 @@ def hygiene(inp: AuditInput) -> list[Finding]:
                 )
             )
             continue
+        if not is_numeric(s) and not isinstance(s.dtype, pd.CategoricalDtype):
+            # numbers among text: Python objects of both kinds, or text that mostly parses
+            values = sample[col].dropna().head(2000)
+            kinds = {type(v).__name__ for v in values}
+            parses = float(pd.to_numeric(values.astype(str), errors="coerce").notna().mean() or 0)
+            mixed = bool(kinds & {"int", "float"}) and "str" in kinds
+            if mixed or 0.05 <= parses <= 0.95:
+                shown = f"{parses:.0%} of the sampled values read as numbers"
+                out.append(
+                    Finding(
+                        "hygiene",
+                        "warning",
+                        f"Column {col!r} mixes numbers and text ({shown})",
+                        n,
+                        n,
+                        "training rows",
+                        f"give `{col}` one type: parse the numbers, or treat it all as text",
+                    )
+                )
         screen = sample[col].value_counts(dropna=False)
         top = screen.iloc[0] / len(sample)
         if top >= 0.99:  # a candidate: count exactly

@@ -17,6 +17,21 @@ from candor.audit._findings import Finding
 CELL_TOLERANCE = 0.0005
 #: a pair still counts as a copy when at most this share of its cells differ (rounded down)
 CELLS_ALLOWED_TO_DIFFER = 0.05
+#: ... but at least this many from this many columns on
+MIN_CELLS_ALLOWED, MIN_COLUMNS_FOR_ALLOWED = 2, 20
+
+
+def allowed_cells(d: int) -> int:
+    """How many of ``d`` cells may differ in a near copy.
+
+    >>> [allowed_cells(d) for d in (10, 19, 20, 31, 64)]
+    [0, 0, 2, 2, 3]
+    """
+    if d < MIN_COLUMNS_FOR_ALLOWED:
+        return 0
+    return max(MIN_CELLS_ALLOWED, int(CELLS_ALLOWED_TO_DIFFER * d))
+
+
 #: a band bucket with more training rows than this is a near-constant band: no evidence
 MAX_BUCKET = 50
 
@@ -244,7 +259,7 @@ def near_duplicates(inp: AuditInput) -> list[Finding]:
     h_train, h_test = inp.row_hashes
     exact = np.isin(h_test, h_train)
     d = Ztr.shape[1]
-    allowed = int(CELLS_ALLOWED_TO_DIFFER * d)  # none below 20 columns
+    allowed = allowed_cells(d)
     found = _verified(Ztr, Zte, allowed, exact).assign(scale=1.0)
     if len(magnitude) >= MIN_COLUMNS_FOR_SCALING:
         # the same search on directions: a row scaled by one factor (a change of units, a brighter

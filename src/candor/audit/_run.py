@@ -59,8 +59,13 @@ def audit(
     ('error', 10)
     """
     _validate(train, test, target, group, time)
-    if train[target].isna().any() or test[target].isna().any():
-        raise DataError(f"target {target!r} has missing values; drop or label those rows first")
+    for name, frame in (("train", train), ("test", test)):
+        missing = int(frame[target].isna().sum())
+        if missing:
+            raise DataError(
+                f"target {target!r} has missing values: {missing:,} of {len(frame):,} rows in "
+                f"the {name} split; drop or label those rows first"
+            )
     task = task or infer_task(pd.concat([train[target], test[target]], ignore_index=True))
     if task not in TASKS:
         raise DataError(f"unknown task {task!r}; use one of {', '.join(TASKS)}")

@@ -20,7 +20,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-console = Console()
+# piped or redirected output is not cut to 80 columns: intervals must survive in logs and files
+console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
 
 
@@ -62,7 +63,7 @@ def init(
 
     cfg = init_project(folder, name=name, source=source, target=target, force=force)
     console.print(
-        f"Wrote {cfg} and {cfg.parent / '.candor'}/. Edit [data] and [metric], then run candor.",
+        f"Wrote {cfg} and {cfg.parent / '.candor'}/. Edit [data] and [metric], then run `candor audit` and `candor ladder` there.",
         markup=False,
     )
 
@@ -162,6 +163,11 @@ def audit_cmd(
 
     if fail_on not in ("error", "warning", "never"):
         raise CandorError(f"--fail-on must be error, warning or never, got {fail_on!r}")
+    if train is None and (test is not None or split_column is not None or target is not None):
+        raise CandorError(
+            "--test, --target and --split-column go with --train FILE; without --train the "
+            "audit reads the project's candor.toml"
+        )
     if train is not None and target is None:
         raise CandorError("give --target COLUMN with --train")
     # progress on the terminal's stderr, so that --json output stays clean
@@ -184,6 +190,11 @@ def audit_cmd(
             )
         else:
             res = audit_project(".", track=track, on_check=progress)
+    if track and res.run_id and train is not None:
+        err_console.print(
+            f"[dim]recorded in MLflow (run {res.run_id}) in {Path.cwd() / '.candor'}; "
+            "--no-track to skip[/dim]"
+        )
     if html is not None:
         from candor.project import write_atomic
         from candor.report import audit_html

@@ -99,7 +99,8 @@ def print_demo(console: Console, res: DemoResult) -> None:
     for c in best[1].claims:
         console.print(f"  • {c.text}")
     console.print(
-        f"[dim]{len(res.run_ids)} runs recorded in MLflow under {res.folder / '.candor'}; "
+        f"[dim]{res.runs_recorded} runs recorded in MLflow under {res.folder / '.candor'} "
+        "(the audit, the ladder and one per rung, one per model); "
         f"project file {res.folder / 'candor.toml'}[/dim]"
     )
 

@@ -82,6 +82,8 @@ def read_table(source: str, base_dir: str | Path = ".") -> pd.DataFrame:
     if ":" in source and not Path(source).exists() and source.split(":", 1)[0] in {"sklearn"}:
         raise DataError(f"unknown bundled data set {source!r}; available: {', '.join(BUNDLED)}")
     path = Path(base_dir) / source
+    if path.is_dir():
+        raise DataError(f"{path} is a folder, not a data file: give a CSV or Parquet file")
     if not path.exists():
         raise DataError(
             f"data file {path} does not exist. Check [data] source in candor.toml, or use a bundled "
