@@ -516,11 +516,7 @@ def ladder(
         classes,
     )
     _compare_with_leader(out, y_arr, g, seed)
-    for name in _candidates(out):  # refit on all rows and time them: only those that may win
-        try:
-            _finalise(out.rung(name), rung_of[name], ctx, X, y_arr, seed)
-        except Exception as exc:
-            _failed(out.rung(name), exc)
+    _finalise_for_decision(out, rung_of, ctx, X, y_arr, seed, latency_budget_ms, size_budget_mb)
     if not any(_fits_budget(r, latency_budget_ms, size_budget_mb) is None for r in _tied(out)):
         # nothing that scores like the best fits the budgets: measure the others, best first
         better = m.greater_is_better
@@ -735,12 +731,43 @@ def _rival(out: LadderResult) -> RungResult | None:
     return (max if better else min)(simpler, key=lambda r: r.scores[out.metric].value)
 
 
-def _candidates(out: LadderResult) -> list[str]:
-    names = [r.name for r in _tied(out)]
-    rival = _rival(out)
-    if rival is not None and rival.name not in names:
-        names.append(rival.name)
-    return names
+def _finalise_for_decision(
+    out: LadderResult,
+    rung_of: dict[str, Rung],
+    ctx: Context,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    seed: int,
+    latency_budget_ms: float | None,
+    size_budget_mb: float | None,
+) -> None:
+    """Refit on all rows and time only what the decision needs: at most three models.
+
+    The tied rungs in ladder order until one fits the budgets (the pick), the leader, and the model
+    the sentence compares the pick with (the dearest tied rung, or the best simpler rival).
+    """
+
+    def finalise(r: RungResult) -> None:
+        if r.status == "done" and r.latency is None:
+            try:
+                _finalise(r, rung_of[r.name], ctx, X, y, seed)
+            except Exception as exc:  # a model that fails on all rows is reported, not picked
+                _failed(r, exc)
+
+    tied = _tied(out)
+    pick = None
+    for r in tied:
+        finalise(r)
+        if r.status == "done" and _fits_budget(r, latency_budget_ms, size_budget_mb) is None:
+            pick = r
+            break
+    if out.leader is not None:
+        finalise(out.rung(out.leader))
+    if pick is not None and pick.name == out.leader:
+        dearer = [r for r in _tied(out) if out.rungs.index(r) > out.rungs.index(pick)]
+        other = dearer[-1] if dearer else _rival(out)
+        if other is not None:
+            finalise(other)
 
 
 def _finalise(
