@@ -38,6 +38,14 @@ DEFAULT_METRIC = {"binary": "roc_auc", "multiclass": "roc_auc", "regression": "r
 Progress = Callable[[str, dict[str, Any]], None]
 
 
+class OutOfTime(Exception):
+    """A rung stopped between folds because it would run past the budget."""
+
+    def __init__(self, projected_s: float) -> None:
+        super().__init__(f"projected {projected_s:.1f} s")
+        self.projected_s = projected_s
+
+
 @dataclass
 class RungResult:
     """One rung's outcome: its scores with intervals and what it costs."""
@@ -232,11 +240,26 @@ def _cross_validate(
     y: np.ndarray,
     folds: list[tuple[np.ndarray, np.ndarray]],
     n_jobs: int,
+    deadline: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, list[float], list[int], str, int, Any]:
+    """Out-of-fold predictions and costs over ``folds``.
+
+    Fitted one fold after another (``n_jobs=1``), a rung whose folds so far project past
+    ``deadline`` (a ``time.perf_counter()`` value) is stopped: ``OutOfTime`` is raised.
+    """
     from joblib import Parallel, delayed
 
-    jobs = (delayed(_fit_fold)(rung, ctx, X, y, tr, te, i == 0) for i, (tr, te) in enumerate(folds))
-    outs = Parallel(n_jobs=n_jobs)(jobs) if n_jobs != 1 else [j[0](*j[1], **j[2]) for j in jobs]
+    jobs = [delayed(_fit_fold)(rung, ctx, X, y, tr, te, i == 0) for i, (tr, te) in enumerate(folds)]
+    if n_jobs != 1:
+        outs = Parallel(n_jobs=n_jobs)(jobs)
+    else:
+        outs, began = [], time.perf_counter()
+        for fn, args, kwargs in jobs:
+            outs.append(fn(*args, **kwargs))
+            per_fold = (time.perf_counter() - began) / len(outs)
+            left = len(jobs) - len(outs)
+            if deadline is not None and left and time.perf_counter() + per_fold * left > deadline:
+                raise OutOfTime(per_fold * len(jobs))
     evaluated = np.sort(np.concatenate([o[0] for o in outs]))
     pred = np.empty(len(y), dtype=float if ctx.task == "regression" else np.int64)
     score = None if ctx.task == "regression" else np.empty((len(y), ctx.n_classes))
@@ -456,8 +479,9 @@ def ladder(
             continue
         say("rung", {"rung": r.name, "rows": n, "elapsed": elapsed})
         try:
+            deadline = None if budget_s is None else started + budget_s
             ev, pred, score, secs, peaks, mem_method, rows_fitted, fold_model = _cross_validate(
-                r, ctx, X, y_arr, folds, n_jobs
+                r, ctx, X, y_arr, folds, n_jobs, deadline
             )
             res.scores = _scores(
                 y_arr[ev], pred, score, task, metrics, seed, None if g is None else g[ev]
@@ -478,6 +502,12 @@ def ladder(
             res.status = "done"
             if r.max_rows is not None and n > r.max_rows:
                 res.reason = f"fitted on a random subsample of {r.max_rows:,} rows (of {n:,})"
+        except OutOfTime as exc:
+            res.status = "not run"
+            res.reason = (
+                f"stopped after its first fold(s): all {len(folds)} would take about "
+                f"{exc.projected_s:.1f} s, past the budget of {budget_s:g} s"
+            )
         except Exception as exc:  # a rung that crashes is reported, and the climb goes on
             _failed(res, exc)
     rung_of = {r.name: r for r in chosen}
