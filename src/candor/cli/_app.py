@@ -261,9 +261,13 @@ def ladder_cmd(
             what = {"first pass": "first pass on a subsample", "tuning": "tuning with Optuna"}.get(
                 event, "cross-validating"
             )
+            fold = f", fold {info['fold']}" if "fold" in info else ""
+            eta = info.get("eta")
             status.update(
-                f"Ladder: {info['rung']} ({what}, {info['rows']:,} rows), {elapsed:.0f} s elapsed"
-                + (f" of {budget_s:.0f} s" if budget_s else "")
+                f"Ladder: {info['rung']} ({what}{fold}, {info['rows']:,} rows), {elapsed:.0f} s "
+                "elapsed"
+                + (f" of {budget_s:g} s" if budget_s else "")
+                + (f", about {eta:.0f} s to go" if isinstance(eta, float) else "")
             )
 
         run = ladder_project(

@@ -241,6 +241,7 @@ def _cross_validate(
     folds: list[tuple[np.ndarray, np.ndarray]],
     n_jobs: int,
     deadline: float | None = None,
+    on_fold: Callable[[int, int], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, list[float], list[int], str, int, Any]:
     """Out-of-fold predictions and costs over ``folds``.
 
@@ -255,6 +256,8 @@ def _cross_validate(
     else:
         outs, began = [], time.perf_counter()
         for fn, args, kwargs in jobs:
+            if on_fold is not None:
+                on_fold(len(outs) + 1, len(jobs))
             outs.append(fn(*args, **kwargs))
             per_fold = (time.perf_counter() - began) / len(outs)
             left = len(jobs) - len(outs)
@@ -480,8 +483,22 @@ def ladder(
         say("rung", {"rung": r.name, "rows": n, "elapsed": elapsed})
         try:
             deadline = None if budget_s is None else started + budget_s
+            done_before = sum(x.status == "done" for x in results.values())
+            left = sum(x.status == "pending" for x in results.values())
+
+            def fold_progress(
+                i: int, k: int, r: Rung = r, done_before: int = done_before, left: int = left
+            ) -> None:
+                elapsed = time.perf_counter() - started
+                # a rough ETA: the mean time of the rungs done so far, times the rungs left
+                eta = elapsed / done_before * left if done_before else None
+                say(
+                    "rung",
+                    {"rung": r.name, "rows": n, "elapsed": elapsed, "fold": f"{i}/{k}", "eta": eta},
+                )
+
             ev, pred, score, secs, peaks, mem_method, rows_fitted, fold_model = _cross_validate(
-                r, ctx, X, y_arr, folds, n_jobs, deadline
+                r, ctx, X, y_arr, folds, n_jobs, deadline, fold_progress
             )
             res.scores = _scores(
                 y_arr[ev], pred, score, task, metrics, seed, None if g is None else g[ev]
