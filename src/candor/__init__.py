@@ -25,12 +25,14 @@ _LAZY = {
     "split_dataset": "candor.data",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = sorted([*_LAZY, "ladder"])
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
+    import importlib
 
+    if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if name == "ladder":  # a callable module: candor.ladder(X, y, ...) climbs the ladder
+        return importlib.import_module("candor.ladder")
     raise AttributeError(f"module 'candor' has no attribute {name!r}")

@@ -12,7 +12,7 @@ import pandas as pd
 
 from candor.ladder import LadderResult, ladder
 from candor.ladder._climb import Progress, RungResult
-from candor.ladder._measure import model_bytes
+from candor.ladder._measure import model_bytes, native_files
 from candor.project import Project
 from candor.stats import Estimate, evaluate
 from candor.tracking import Tracker, estimate_metrics, git_commit
@@ -133,7 +133,7 @@ def record_ladder(
         files = None
         if r.model is not None:
             data, _, filename = model_bytes(r.model)
-            files = {f"model/{filename}": data}
+            files = {f"model/{filename}": data, **native_files(r.model)}
         tracker.log_run(
             r.name,
             metrics=_rung_metrics(r),

@@ -31,6 +31,9 @@ HALVING_MIN_ROWS = 4_000
 HALVING_SHARE = 0.25
 HALVING_FIRST_ROWS = 1_000
 FOLDS = 5
+#: seconds of single-row (and of batched) calls to time each rung's first-fold model; finalists,
+#: refitted on all rows, get ``predict_latency``'s default
+QUICK_LATENCY_S = 0.05
 #: bootstrap resamples for the rungs' intervals (the held-out evaluation uses the project's count)
 N_RESAMPLES = 2_000
 DEFAULT_METRIC = {"binary": "roc_auc", "multiclass": "roc_auc", "regression": "r2"}
@@ -493,7 +496,7 @@ def ladder(
                 # a rough ETA: the mean time of the rungs done so far, times the rungs left
                 eta = elapsed / done_before * left if done_before else None
                 say(
-                    "rung",
+                    "fold",
                     {"rung": r.name, "rows": n, "elapsed": elapsed, "fold": f"{i}/{k}", "eta": eta},
                 )
 
@@ -511,11 +514,13 @@ def ladder(
             res.memory_method = mem_method
             res.rows_fitted = rows_fitted
             evaluated_rows = len(ev)
-            # the first fold's model stands in until the rung is a candidate (then: all rows)
+            # the first fold's model stands in until the rung is a finalist (then: all rows)
             res.model = fold_model
             res.model_rows = f"the first fold's model ({rows_fitted:,} rows)"
             size, fmt = serialized_size(fold_model)
             res.size_mb, res.size_format = size / 1e6, fmt
+            predict = fold_model.predict if task == "regression" else fold_model.predict_proba
+            res.latency = predict_latency(predict, X, max_seconds=QUICK_LATENCY_S)
             res.status = "done"
             if r.max_rows is not None and n > r.max_rows:
                 res.reason = f"fitted on a random subsample of {r.max_rows:,} rows (of {n:,})"
@@ -567,7 +572,9 @@ def ladder(
     if not any(_fits_budget(r, latency_budget_ms, size_budget_mb) is None for r in _tied(out)):
         # nothing that scores like the best fits the budgets: measure the others, best first
         better = m.greater_is_better
-        others = [r for r in out.rungs if r.status == "done" and r.latency is None]
+        others = [
+            r for r in out.rungs if r.status == "done" and not r.model_rows.startswith("all ")
+        ]
         others.sort(key=lambda r: r.scores[metric].value, reverse=better)
         for res in others:
             try:
@@ -795,7 +802,7 @@ def _finalise_for_decision(
     """
 
     def finalise(r: RungResult) -> None:
-        if r.status == "done" and r.latency is None:
+        if r.status == "done" and not r.model_rows.startswith("all "):
             try:
                 _finalise(r, rung_of[r.name], ctx, X, y, seed)
             except Exception as exc:  # a model that fails on all rows is reported, not picked

@@ -173,6 +173,20 @@ def model_bytes(model: Any) -> tuple[bytes, str, str]:
     return sio.dumps(model), "skops", "model.skops"
 
 
+def native_files(model: Any) -> dict[str, bytes]:
+    """Boosters in their own library's format too (text for LightGBM, JSON for XGBoost).
+
+    The skops file holds the whole pipeline (preprocessing included); these let LightGBM's or
+    XGBoost's own tools read the trees.
+    """
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    if hasattr(final, "booster_"):
+        return {"model/lightgbm_booster.txt": final.booster_.model_to_string().encode()}
+    if hasattr(final, "get_booster"):
+        return {"model/xgboost_booster.json": bytes(final.get_booster().save_raw("json"))}
+    return {}
+
+
 def serialized_size(model: Any) -> tuple[int, str]:
     """Bytes of the model in the format candor stores it in."""
     data, fmt, _ = model_bytes(model)
