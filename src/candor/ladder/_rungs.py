@@ -168,7 +168,7 @@ def _svm_linear(ctx: Context) -> Any:
     from sklearn.svm import LinearSVC, LinearSVR
 
     if _clf(ctx):  # calibrated, so that it has probabilities like every other rung
-        return _pipe(ctx, CalibratedClassifierCV(LinearSVC(), cv=3), scale=True)
+        return _pipe(ctx, CalibratedClassifierCV(LinearSVC(), cv=2), scale=True)
     return _pipe(ctx, LinearSVR(max_iter=5000), scale=True)
 
 
@@ -185,7 +185,7 @@ def _svm_rbf(ctx: Context) -> Any:
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.svm import SVC, SVR
 
-    model = CalibratedClassifierCV(SVC(), ensemble=False) if _clf(ctx) else SVR()
+    model = CalibratedClassifierCV(SVC(), cv=3, ensemble=False) if _clf(ctx) else SVR()
     return _pipe(ctx, model, scale=True)
 
 
