@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from candor.errors import CandorError
 from candor.ladder import LadderResult, ladder
 from candor.ladder._climb import Progress, RungResult
 from candor.ladder._measure import model_bytes, native_files
@@ -189,7 +190,10 @@ def ladder_project(
         on_progress=on_progress,
     )
     metrics = [cfg.metric.primary] + [m for m in cfg.metric.secondary if m != cfg.metric.primary]
-    held_out, note = _held_out(result, test, features, ds.target, metrics, cfg.data.seed)
+    try:
+        held_out, note = _held_out(result, test, features, ds.target, metrics, cfg.data.seed)
+    except CandorError as exc:  # e.g. a class the test split lacks: the climb still stands
+        held_out, note = {}, f"the test split cannot be scored: {exc}"
     run_id = None
     if track:
         run_id = record_ladder(

@@ -64,7 +64,9 @@ def init_project(
             f"({', '.join(BUNDLED)}); give the path of a CSV or Parquet file"
         )
     if primary is None:
-        primary = "rmse" if source == "sklearn:diabetes" else "roc_auc"
+        # the task decides the metric: a numeric target with many values is a regression
+        task = load_dataset(source, target, base_dir=root).task
+        primary = "rmse" if task == "regression" else "roc_auc"
     text = config_template(name or root.resolve().name or "project", source, target, primary)
     write_atomic(cfg, text)
     make_workspace(root)

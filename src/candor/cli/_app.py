@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -210,6 +211,21 @@ def audit_cmd(
         raise typer.Exit(1)
 
 
+def strict_json(data: Any) -> str:
+    """JSON that every parser accepts: an unbounded interval side (inf) or NaN becomes null."""
+
+    def clean(v: Any) -> Any:
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [clean(x) for x in v]
+        return v
+
+    return json.dumps(clean(data), indent=2, default=str, allow_nan=False)
+
+
 def _seconds(text: str | None) -> float | None:
     """A duration such as 90, 90s, 10m or 1h in seconds."""
     if text is None:
@@ -251,6 +267,12 @@ def ladder_cmd(
 
     from candor.laddering import ladder_project
 
+    if jobs == 0 or jobs < -1:
+        raise CandorError(
+            f"--jobs must be a number of processes (1, 2, ...) or -1 for all cores, got {jobs}"
+        )
+    if tune < 0:
+        raise CandorError(f"--tune must be a number of trials (0 for none), got {tune}")
     names = [r.strip() for r in rungs.split(",") if r.strip()] if rungs else None
     budget_s = _seconds(budget)
     started = _time.perf_counter()
@@ -280,7 +302,7 @@ def ladder_cmd(
             on_progress=progress,
         )
     if as_json:
-        typer.echo(json.dumps(run.to_dict(), indent=2, default=str))
+        typer.echo(strict_json(run.to_dict()))
         return
     from candor.cli._render import print_ladder
 

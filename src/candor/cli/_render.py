@@ -142,9 +142,9 @@ def print_ladder(console: Console, run: LadderRun) -> None:
     lows = [r.scores[res.metric].low for r in shown]
     highs = [r.scores[res.metric].high for r in shown]
     lo, hi = (min(lows), max(highs)) if shown else (0.0, 1.0)
-    if shown and hi - lo > 0.3:  # keep the bars readable: zoom on the upper rungs
-        top = sorted(highs)[-1]
-        lo = max(lo, top - 0.3)
+    bounded = shown and lo >= 0.0 and hi <= 1.0
+    if bounded and hi - lo > 0.3:  # scores on 0-1: zoom on the upper rungs to keep bars readable
+        lo = max(lo, max(highs) - 0.3)
     t = Table(
         title=f"Ladder: {res.metric_label}, out of fold on {res.n_evaluated:,} rows "
         f"({res.task}, 95% intervals)",
@@ -163,6 +163,7 @@ def print_ladder(console: Console, run: LadderRun) -> None:
     for r in res.rungs:
         est = r.scores.get(res.metric)
         lat = r.latency
+        star = "*" if r.model_rows.startswith("the first fold") else ""
         mark = " ←" if r.name == res.recommended else ""
         t.add_row(
             r.label + mark,
@@ -171,8 +172,8 @@ def print_ladder(console: Console, run: LadderRun) -> None:
             else (r.first_pass.format() + " (first pass)" if r.first_pass else ""),
             _bar(est, lo, hi) if est else "",
             f"{r.fit_seconds.value:.3f}" if r.fit_seconds else "",
-            f"{lat.single_p50_ms.value:.2f} / {lat.single_p99_ms.value:.2f}" if lat else "",
-            f"{r.size_mb:.3f}" if r.size_mb is not None else "",
+            f"{lat.single_p50_ms.value:.2f} / {lat.single_p99_ms.value:.2f}{star}" if lat else "",
+            f"{r.size_mb:.3f}{star}" if r.size_mb is not None else "",
             r.status + (f": {r.reason}" if r.reason else ""),
         )
     console.print(t)
@@ -187,6 +188,7 @@ def print_ladder(console: Console, run: LadderRun) -> None:
     elif run.held_out_note:
         console.print(f"Not scored on the test split: {escape(run.held_out_note)}")
     console.print(
-        f"Fit times are means over folds; latencies are per row, single-row calls, with "
-        f"order-statistic intervals in the JSON output. Took {res.elapsed_s:.1f} s."
+        "Fit times are means over folds; latencies are per row, single-row calls, with "
+        "order-statistic intervals in the JSON output; * marks latency and size measured on the "
+        f"first fold's model (finalists are refitted on all rows). Took {res.elapsed_s:.1f} s."
     )

@@ -528,7 +528,8 @@ def ladder(
             res.status = "not run"
             res.reason = (
                 f"stopped after its first fold(s): all {len(folds)} would take about "
-                f"{exc.projected_s:.1f} s, past the budget of {budget_s:g} s"
+                f"{exc.projected_s:.1f} s, with {max(0.0, (budget_s or 0) - elapsed):.1f} s of "
+                f"the budget of {budget_s:g} s left"
             )
         except Exception as exc:  # a rung that crashes is reported, and the climb goes on
             _failed(res, exc)
@@ -679,10 +680,16 @@ def _tune_top(
         tuned.model, tuned.model_rows = fold_model, f"the first fold's model ({rows_fitted:,} rows)"
         size, fmt = serialized_size(fold_model)
         tuned.size_mb, tuned.size_format = size / 1e6, fmt
+        predict = fold_model.predict if ctx.task == "regression" else fold_model.predict_proba
+        tuned.latency = predict_latency(predict, X, max_seconds=QUICK_LATENCY_S)
         tuned.status = "done"
         tuned.reason = (
             f"best of {len(study.trials)} trials on these same folds, so its score is optimistic "
-            f"by the selection; parameters: {study.best_params}"
+            "by the selection; parameters: "
+            + ", ".join(
+                f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                for k, v in study.best_params.items()
+            )
         )
         out.append((base, tuned_rung, tuned))
     return out
@@ -852,7 +859,7 @@ def _recommend(
     tied = _tied(out)
     affordable = [r for r in tied if _fits_budget(r, latency_budget_ms, size_budget_mb) is None]
     n = out.n_evaluated
-    lead_txt = f"{leader.label}'s {leader.scores[out.metric].format()}"
+    lead_txt = f"that of {leader.label}, {leader.scores[out.metric].format()},"
     if not affordable:
         within = [r for r in done if _fits_budget(r, latency_budget_ms, size_budget_mb) is None]
         if not within:
@@ -930,12 +937,16 @@ def _costs(a: RungResult, b: RungResult) -> str:
     if a.latency is None or b.latency is None or a.size_mb is None or b.size_mb is None:
         return "its latency and size were not measured"
     la, lb = a.latency.single_p50_ms.value, b.latency.single_p50_ms.value
-    speed = f"{_ratio(la, lb)} slower" if la > lb else f"{_ratio(lb, la)} faster"
-    size = (
-        f"{_ratio(a.size_mb, b.size_mb)} larger"
-        if a.size_mb > b.size_mb
-        else (f"{_ratio(b.size_mb, a.size_mb)} smaller")
-    )
+    if max(la, lb) < 1.25 * min(la, lb):
+        speed = "about as fast"
+    else:
+        speed = f"{_ratio(la, lb)} slower" if la > lb else f"{_ratio(lb, la)} faster"
+    if max(a.size_mb, b.size_mb) < 1.25 * min(a.size_mb, b.size_mb):
+        size = "about as large"
+    elif a.size_mb > b.size_mb:
+        size = f"{_ratio(a.size_mb, b.size_mb)} larger"
+    else:
+        size = f"{_ratio(b.size_mb, a.size_mb)} smaller"
     return (
         f"it predicts {speed} (single row, p50 {la:.2f} ms vs {lb:.2f} ms) and is {size} "
         f"({a.size_mb:.2f} MB vs {b.size_mb:.2f} MB)"
