@@ -187,6 +187,7 @@ def ladder_project(
         n_jobs=n_jobs,
         tune=tune,
         seed=cfg.data.seed,
+        n_resamples=cfg.metric.n_resamples,
         on_progress=on_progress,
     )
     metrics = [cfg.metric.primary] + [m for m in cfg.metric.secondary if m != cfg.metric.primary]

@@ -34,6 +34,8 @@ FOLDS = 5
 #: seconds of single-row (and of batched) calls to time each rung's first-fold model; finalists,
 #: refitted on all rows, get ``predict_latency``'s default
 QUICK_LATENCY_S = 0.05
+#: of a time budget, this share (at most FINALISE_S seconds) is kept for refitting the finalists
+FINALISE_SHARE, FINALISE_S = 0.25, 0.6
 #: bootstrap resamples for the rungs' intervals (the held-out evaluation uses the project's count)
 N_RESAMPLES = 2_000
 DEFAULT_METRIC = {"binary": "roc_auc", "multiclass": "roc_auc", "regression": "r2"}
@@ -295,11 +297,12 @@ def _scores(
     metrics: list[str],
     seed: int,
     groups: np.ndarray | None = None,
+    n_resamples: int = N_RESAMPLES,
 ) -> dict[str, Estimate]:
     """Estimates from out-of-fold predictions (a cluster bootstrap when rows come in groups)."""
     s = None if score is None else (score[:, 1] if task == "binary" else score)
     ev = evaluate(
-        y, pred, s, metrics=metrics, task=task, groups=groups, n_resamples=N_RESAMPLES, seed=seed
+        y, pred, s, metrics=metrics, task=task, groups=groups, n_resamples=n_resamples, seed=seed
     )
     return dict(ev.metrics)
 
@@ -362,6 +365,7 @@ def ladder(
     n_jobs: int = 1,
     tune: int = 0,
     seed: int = 0,
+    n_resamples: int = N_RESAMPLES,
     on_progress: Progress | None = None,
 ) -> LadderResult:
     """Climb from the simplest model up, with honest statistics at every rung.
@@ -371,7 +375,8 @@ def ladder(
     latency and size are measured. The recommendation is the cheapest rung whose paired comparison
     with the best finds no detectable difference and that fits the budgets. With ``tune`` > 0 the
     ``TUNE_TOP`` best rungs that have a search space get that many Optuna trials on the same folds,
-    and each tuned version is reported as a rung of its own.
+    and each tuned version is reported as a rung of its own. ``n_resamples`` sets the bootstrap
+    for the intervals and paired comparisons.
 
     >>> from sklearn.datasets import load_breast_cancer
     >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
@@ -381,6 +386,8 @@ def ladder(
     """
     started = time.perf_counter()
     say = on_progress or (lambda event, info: None)
+    # the climb stops early enough to leave time for refitting and timing the finalists
+    climb_s = None if budget_s is None else budget_s - min(FINALISE_SHARE * budget_s, FINALISE_S)
     X = X.reset_index(drop=True)
     y_series = pd.Series(np.asarray(y)).reset_index(drop=True)
     task = task or infer_task(y_series)
@@ -436,7 +443,7 @@ def ladder(
         folds0 = _folds(ys.astype(np.int64) if task != "regression" else ys, task, gs, ts_, seed)
         ctx0 = Context(task, ctx.numeric, ctx.categorical, n0, ctx.n_classes, seed)
         for r in chosen:
-            if budget_s is not None and time.perf_counter() - started > budget_s:
+            if climb_s is not None and time.perf_counter() - started > climb_s:
                 break
             say(
                 "first pass", {"rung": r.name, "rows": n0, "elapsed": time.perf_counter() - started}
@@ -476,7 +483,7 @@ def ladder(
             continue
         elapsed = time.perf_counter() - started
         expected = first_seconds.get(r.name, 0.0) / HALVING_SHARE * 1.2
-        if budget_s is not None and elapsed + expected > budget_s:
+        if climb_s is not None and elapsed + expected > climb_s:
             res.status = "not run"
             res.reason = (
                 f"the budget of {budget_s:g} s would be exceeded (elapsed {elapsed:.1f} s"
@@ -485,7 +492,7 @@ def ladder(
             continue
         say("rung", {"rung": r.name, "rows": n, "elapsed": elapsed})
         try:
-            deadline = None if budget_s is None else started + budget_s
+            deadline = None if climb_s is None else started + climb_s
             done_before = sum(x.status == "done" for x in results.values())
             left = sum(x.status == "pending" for x in results.values())
 
@@ -504,7 +511,7 @@ def ladder(
                 r, ctx, X, y_arr, folds, n_jobs, deadline, fold_progress
             )
             res.scores = _scores(
-                y_arr[ev], pred, score, task, metrics, seed, None if g is None else g[ev]
+                y_arr[ev], pred, score, task, metrics, seed, _at(g, ev), n_resamples
             )
             res.predictions = (ev, pred, score)
             res.fit_seconds = mean_interval(secs, method=f"t over {len(secs)} folds")
@@ -551,6 +558,7 @@ def ladder(
             started,
             say,
             g,
+            n_resamples,
         ):
             rung_of[tuned.name] = tuned_rung
             listed.insert(listed.index(base) + 1, tuned)
@@ -568,7 +576,7 @@ def ladder(
         budget_s,
         classes,
     )
-    _compare_with_leader(out, y_arr, g, seed)
+    _compare_with_leader(out, y_arr, g, seed, n_resamples)
     _finalise_for_decision(out, rung_of, ctx, X, y_arr, seed, latency_budget_ms, size_budget_mb)
     if not any(_fits_budget(r, latency_budget_ms, size_budget_mb) is None for r in _tied(out)):
         # nothing that scores like the best fits the budgets: measure the others, best first
@@ -617,6 +625,7 @@ def _tune_top(
     started: float,
     say: Progress,
     groups: np.ndarray | None = None,
+    n_resamples: int = N_RESAMPLES,
 ) -> list[tuple[RungResult, Rung, RungResult]]:
     """Optuna (TPE, seeded) on the best rungs that have a search space: N trials each, same folds."""
     import dataclasses
@@ -670,7 +679,9 @@ def _tune_top(
         ev, pred, score, secs, peaks, mem_method, rows_fitted, fold_model = _cross_validate(
             tuned_rung, ctx, X, y, folds, n_jobs
         )
-        tuned.scores = _scores(y[ev], pred, score, ctx.task, metrics, seed, _at(groups, ev))
+        tuned.scores = _scores(
+            y[ev], pred, score, ctx.task, metrics, seed, _at(groups, ev), n_resamples
+        )
         tuned.predictions = (ev, pred, score)
         tuned.fit_seconds = mean_interval(secs, method=f"t over {len(secs)} folds")
         tuned.fit_peak_mb = mean_interval(
@@ -730,7 +741,11 @@ def _ratio(a: float, b: float) -> str:
 
 
 def _compare_with_leader(
-    out: LadderResult, y: np.ndarray, groups: np.ndarray | None, seed: int
+    out: LadderResult,
+    y: np.ndarray,
+    groups: np.ndarray | None,
+    seed: int,
+    n_resamples: int = N_RESAMPLES,
 ) -> None:
     """Every finished rung against the leader, paired on the same out-of-fold rows."""
     leader_name = out.leader
@@ -756,7 +771,7 @@ def _compare_with_leader(
             task=out.task,
             groups=None if groups is None else groups[ev],
             names=(leader_name, r.name),
-            n_resamples=N_RESAMPLES,
+            n_resamples=n_resamples,
             seed=seed,
         )
         out.comparisons[r.name] = c.to_dict()
