@@ -33,7 +33,9 @@ HALVING_FIRST_ROWS = 1_000
 FOLDS = 5
 #: seconds of single-row (and of batched) calls to time each rung's first-fold model; finalists,
 #: refitted on all rows, get ``predict_latency``'s default
-QUICK_LATENCY_S = 0.05
+QUICK_LATENCY_S = 0.03
+#: ... and at least this many single-row calls (too few to bound a p99 above: it says so)
+QUICK_LATENCY_CALLS = 15
 #: of a time budget, this share (at most FINALISE_S seconds) is kept for refitting the finalists
 FINALISE_SHARE, FINALISE_S = 0.25, 0.6
 #: bootstrap resamples for the rungs' intervals (the held-out evaluation uses the project's count)
@@ -527,7 +529,9 @@ def ladder(
             size, fmt = serialized_size(fold_model)
             res.size_mb, res.size_format = size / 1e6, fmt
             predict = fold_model.predict if task == "regression" else fold_model.predict_proba
-            res.latency = predict_latency(predict, X, max_seconds=QUICK_LATENCY_S)
+            res.latency = predict_latency(
+                predict, X, max_seconds=QUICK_LATENCY_S, min_calls=QUICK_LATENCY_CALLS
+            )
             res.status = "done"
             if r.max_rows is not None and n > r.max_rows:
                 res.reason = f"fitted on a random subsample of {r.max_rows:,} rows (of {n:,})"
@@ -692,7 +696,9 @@ def _tune_top(
         size, fmt = serialized_size(fold_model)
         tuned.size_mb, tuned.size_format = size / 1e6, fmt
         predict = fold_model.predict if ctx.task == "regression" else fold_model.predict_proba
-        tuned.latency = predict_latency(predict, X, max_seconds=QUICK_LATENCY_S)
+        tuned.latency = predict_latency(
+            predict, X, max_seconds=QUICK_LATENCY_S, min_calls=QUICK_LATENCY_CALLS
+        )
         tuned.status = "done"
         tuned.reason = (
             f"best of {len(study.trials)} trials on these same folds, so its score is optimistic "
