@@ -581,7 +581,17 @@ def ladder(
         classes,
     )
     _compare_with_leader(out, y_arr, g, seed, n_resamples)
-    _finalise_for_decision(out, rung_of, ctx, X, y_arr, seed, latency_budget_ms, size_budget_mb)
+    _finalise_for_decision(
+        out,
+        rung_of,
+        ctx,
+        X,
+        y_arr,
+        seed,
+        latency_budget_ms,
+        size_budget_mb,
+        None if budget_s is None else started + budget_s,
+    )
     if not any(_fits_budget(r, latency_budget_ms, size_budget_mb) is None for r in _tied(out)):
         # nothing that scores like the best fits the budgets: measure the others, best first
         better = m.greater_is_better
@@ -822,15 +832,22 @@ def _finalise_for_decision(
     seed: int,
     latency_budget_ms: float | None,
     size_budget_mb: float | None,
+    deadline: float | None = None,
 ) -> None:
     """Refit on all rows and time only what the decision needs: at most three models.
 
     The tied rungs in ladder order until one fits the budgets (the pick), the leader, and the model
-    the sentence compares the pick with (the dearest tied rung, or the best simpler rival).
+    the sentence compares the pick with (the dearest tied rung, or the best simpler rival). The
+    pick is always refitted; another refit that would end past ``deadline`` is skipped, and the
+    first fold's model and its measurements stand (and say so).
     """
 
-    def finalise(r: RungResult) -> None:
+    def finalise(r: RungResult, always: bool = False) -> None:
         if r.status == "done" and not r.model_rows.startswith("all "):
+            # a fold fits 80% of the rows: all of them take about 1.25x, plus the timing
+            cost = (r.fit_seconds.value if r.fit_seconds else 0.0) * 1.25 + 0.25
+            if not always and deadline is not None and time.perf_counter() + cost > deadline:
+                return
             try:
                 _finalise(r, rung_of[r.name], ctx, X, y, seed)
             except Exception as exc:  # a model that fails on all rows is reported, not picked
@@ -839,7 +856,7 @@ def _finalise_for_decision(
     tied = _tied(out)
     pick = None
     for r in tied:
-        finalise(r)
+        finalise(r, always=True)  # the model that may ship is always fitted on all rows
         if r.status == "done" and _fits_budget(r, latency_budget_ms, size_budget_mb) is None:
             pick = r
             break
