@@ -15,10 +15,10 @@ import json
 import subprocess
 import sys
 import tempfile
-import venv
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _venvs import own_venv
 from audit import leaks_found, planted
 
 DEEPCHECKS_PINS = [
@@ -80,12 +80,7 @@ DEEPCHECKS_FOUND_BY = {
 
 
 def ensure_deepchecks() -> Path:
-    python = VENV / "bin" / "python"
-    if not python.exists():
-        print(f"creating {VENV} (Deepchecks with its own pins; a few minutes)...", flush=True)
-        venv.create(VENV, with_pip=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", *DEEPCHECKS_PINS], check=True)
-    return python
+    return own_venv(VENV, DEEPCHECKS_PINS, "Deepchecks")
 
 
 def run(python: str, code: str, train: Path, test: Path) -> dict[str, object]:

@@ -18,14 +18,17 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
+import sys
 import tempfile
 import time
-import venv
 from pathlib import Path
 
 from candor.data import load_dataset, split_dataset
 from candor.ladder import ladder
 from candor.stats import evaluate
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _venvs import own_venv
 
 LAZYPREDICT_PINS = ["lazypredict==0.3.0", "scikit-learn==1.9.1", "pandas==3.1.1", "pyarrow<26"]
 VENV = Path(__file__).parent / ".venv-lazypredict"
@@ -52,12 +55,7 @@ print(json.dumps({"wall_s": wall, "best_model": best, "best": float(models.loc[b
 
 
 def ensure_lazypredict() -> Path:
-    python = VENV / "bin" / "python"
-    if not python.exists():
-        print(f"creating {VENV} (LazyPredict in its own environment)...", flush=True)
-        venv.create(VENV, with_pip=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", *LAZYPREDICT_PINS], check=True)
-    return python
+    return own_venv(VENV, LAZYPREDICT_PINS, "LazyPredict")
 
 
 def warm_imports() -> None:

@@ -125,7 +125,7 @@ def evaluate_cmd(
         run_name=name,
     )
     if as_json:
-        typer.echo(json.dumps(res.to_dict(), indent=2, default=str))
+        typer.echo(strict_json(res.to_dict()))
         return
     from candor.cli._render import print_evaluation
 
@@ -202,7 +202,7 @@ def audit_cmd(
 
         write_atomic(html, audit_html(res.report))
     if as_json:
-        typer.echo(json.dumps(res.to_dict(), indent=2, default=str))
+        typer.echo(strict_json(res.to_dict()))
     else:
         from candor.cli._render import print_audit
 
@@ -330,7 +330,7 @@ def demo(
 
         res = run_demo(folder, seed=seed, n_resamples=resamples, on_progress=progress)
     if as_json:
-        typer.echo(json.dumps(res.to_dict(), indent=2, default=str))
+        typer.echo(strict_json(res.to_dict()))
         return
     from candor.cli._render import print_demo
 
