@@ -14,7 +14,13 @@ from candor.stats._claims import Claim, claim_for, detectable_difference
 from candor.stats._compare import Comparison, compare
 from candor.stats._delong import delong, delong_interval, delong_paired
 from candor.stats._estimate import Estimate
-from candor.stats._evaluate import Evaluation, estimate_metric, evaluate, get_metric
+from candor.stats._evaluate import (
+    Evaluation,
+    estimate_metric,
+    evaluate,
+    get_metric,
+    metric_value,
+)
 from candor.stats._inputs import Predictions, prepare_predictions
 from candor.stats._mcnemar import McNemarResult, mcnemar
 from candor.stats._metrics import METRICS, Costs, Metric, default_metrics
@@ -45,6 +51,7 @@ __all__ = [
     "evaluate",
     "get_metric",
     "mcnemar",
+    "metric_value",
     "paired_rows",
     "prepare_predictions",
     "rows_from_codes",

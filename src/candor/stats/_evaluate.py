@@ -71,6 +71,15 @@ def get_metric(name: str, task: str) -> Metric:
     return m
 
 
+def metric_value(metric: Metric, p: Predictions, costs: Costs | None = None) -> float:
+    """The metric's point value on ``p`` alone, with no interval (for curves of many small fits)."""
+    if metric.exact is not None:
+        return float(metric.exact(p))
+    rows = metric.rows(p, costs)
+    total = np.asarray(rows.X.sum(axis=0)).ravel()
+    return float(rows.statistic(total[None, :])[0])
+
+
 def _why_undefined(metric: Metric, p: Predictions) -> str | None:
     if metric.needs_score and p.score is None:
         return "needs scores (probabilities); pass y_score"

@@ -1,0 +1,119 @@
+"""What training costs as data grows: fit time and peak memory against rows, as power laws.
+
+``cost(n) = c + a * n^b`` (a fixed overhead plus a growing part), fitted to relative error: for each
+exponent on a grid, ``c`` and ``a`` follow by non-negative least squares on ``cost / cost``; the
+prediction interval is the t interval of the fit's residuals in log space, widened by the distance
+from the anchors (the leverage of a log-log regression).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats as sps
+from scipy.optimize import nnls
+
+from candor.stats import Estimate
+
+_EXPONENTS = np.linspace(0.2, 3.0, 57)
+
+
+@dataclass(frozen=True)
+class CostCurve:
+    """A fitted ``c + a * n^b`` for one cost (seconds, bytes), with its log-space residual spread."""
+
+    what: str
+    unit: str
+    overhead: float
+    scale: float
+    exponent: float
+    #: residual standard deviation in log space, its degrees of freedom, and the anchors' log sizes
+    log_sd: float
+    df: int
+    log_sizes: np.ndarray
+    level: float
+    n_points: int
+
+    def _point(self, n: np.ndarray) -> np.ndarray:
+        return np.asarray(self.overhead + self.scale * np.power(n, self.exponent))
+
+    def estimate(self, n: float) -> Estimate:
+        """The cost at ``n`` rows with its prediction interval."""
+        point = float(self._point(np.array([float(n)]))[0])
+        ls = self.log_sizes
+        sxx = float(np.sum((ls - ls.mean()) ** 2))
+        lev = 1.0 / len(ls) + ((math.log(n) - float(ls.mean())) ** 2 / sxx if sxx > 0 else 0.0)
+        t = float(sps.t.ppf(0.5 + self.level / 2, max(self.df, 1)))
+        half = t * self.log_sd * math.sqrt(1.0 + lev)
+        return Estimate(
+            point,
+            point * math.exp(-half),
+            point * math.exp(half),
+            self.level,
+            self.n_points,
+            f"power law {self.what} = c + a n^{self.exponent:.2f}, fitted to {self.n_points} "
+            "measurements; interval from log-space residuals",
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "what": self.what,
+            "unit": self.unit,
+            "overhead": self.overhead,
+            "scale": self.scale,
+            "exponent": self.exponent,
+            "log_sd": self.log_sd,
+            "n_points": self.n_points,
+        }
+
+
+def fit_cost_curve(
+    sizes: Any, values: Any, *, what: str = "fit time", unit: str = "s", level: float = 0.90
+) -> CostCurve | None:
+    """Fit ``values`` (repeats x sizes, or one per size) against ``sizes``; None without 2 sizes
+    that have a positive measurement.
+
+    >>> import numpy as np
+    >>> n = np.array([100, 200, 400, 800, 1600])
+    >>> curve = fit_cost_curve(n, 0.01 + 2e-5 * n ** 1.5)
+    >>> round(curve.exponent, 1)
+    1.5
+    """
+    sizes = np.asarray(sizes, dtype=float)
+    V = np.atleast_2d(np.asarray(values, dtype=float))
+    n = np.broadcast_to(sizes, V.shape).ravel()
+    v = V.ravel()
+    keep = np.isfinite(v) & (v > 0)
+    n, v = n[keep], v[keep]
+    if len(np.unique(n)) < 2:
+        return None
+    best: tuple[float, float, float, float] | None = None
+    for b in _EXPONENTS:
+        # relative least squares: each row divided by the measurement
+        A = np.stack([np.ones_like(n), np.power(n, b)], axis=1) / v[:, None]
+        coef, _ = nnls(A, np.ones_like(v))
+        pred = coef[0] + coef[1] * np.power(n, b)
+        if not np.all(pred > 0):
+            continue
+        sse = float(np.sum(np.log(v / pred) ** 2))
+        if best is None or sse < best[0]:
+            best = (sse, float(coef[0]), float(coef[1]), float(b))
+    if best is None:
+        return None
+    sse, c, a, b = best
+    df = max(len(v) - 3, 1)
+    return CostCurve(
+        what,
+        unit,
+        c,
+        a,
+        b,
+        math.sqrt(sse / df),
+        df,
+        np.log(np.unique(n)),
+        level,
+        len(v),
+    )

@@ -1,0 +1,397 @@
+"""A learning curve from anchors: several families fitted, combined by how well each forecasts
+held-out anchors, with a prediction interval from a bootstrap over the repeats, the families'
+disagreement and the error the curve made on its own held-out anchors."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import stats as sps
+
+from candor.errors import DataError
+from candor.forecast._families import FAMILIES, Family
+from candor.forecast._fit import FamilyFit, fit_family
+from candor.stats import Estimate
+
+#: bootstrap resamples of the repeats
+N_BOOT = 200
+#: the holdout that weighs the families: anchors above this share of the largest are hidden and
+#: forecast from the rest (with anchors spaced by sqrt(2): the last two, a 2x extrapolation)
+HOLDOUT_SHARE = 0.55
+#: a standard error is never taken below this share of the score's spread (nor below SE_FLOOR)
+SE_FLOOR = 1e-3
+#: how much the holdout error, scaled by extrapolation distance, widens the interval
+STRUCTURAL = 1.0
+#: forecasts beyond this many times the largest anchor are flagged as far outside the range
+FAR_RATIO = 20.0
+#: family weights are 1 / (holdout error^2 + floor), the floor being the hidden anchors' noise plus
+#: this share of the median family's squared error: families that all miss alike weigh alike
+TEMPER = 1.0
+
+
+@dataclass(frozen=True)
+class Anchors:
+    """Scores measured at training-set sizes: ``scores[r, k]`` is repeat r at ``sizes[k]`` rows."""
+
+    sizes: np.ndarray
+    scores: np.ndarray
+
+    @property
+    def mean(self) -> np.ndarray:
+        return np.asarray(np.nanmean(self.scores, axis=0))
+
+    @property
+    def repeats(self) -> np.ndarray:
+        return np.asarray((~np.isnan(self.scores)).sum(axis=0))
+
+    @property
+    def se(self) -> np.ndarray:
+        r = self.repeats
+        sd = (
+            np.nanstd(self.scores, axis=0, ddof=1) if self.scores.shape[0] > 1 else np.zeros(len(r))
+        )
+        sd = np.where(np.isfinite(sd), sd, 0.0)
+        return np.asarray(sd / np.sqrt(np.maximum(r, 1)))
+
+
+@dataclass(frozen=True)
+class RowsNeeded:
+    """How many training rows reach a target score, or why it cannot be said."""
+
+    target: float
+    estimate: Estimate | None
+    reachable: bool
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "reachable": self.reachable,
+            "rows": None if self.estimate is None else self.estimate.to_dict(),
+            "reason": self.reason,
+        }
+
+
+def _se_floor(a: Anchors) -> np.ndarray:
+    se = a.se
+    positive = se[se > 0]
+    floor = max(SE_FLOOR, 0.25 * float(np.median(positive))) if len(positive) else SE_FLOOR
+    return np.maximum(se, floor)
+
+
+def _fit_all(
+    families: list[Family], x: np.ndarray, y: np.ndarray, se: np.ndarray, top: float, refine: bool
+) -> dict[str, FamilyFit]:
+    out = {}
+    for fam in families:
+        fit = fit_family(fam, x, y, se, top, refine=refine)
+        if fit is not None:
+            out[fam.name] = fit
+    return out
+
+
+@dataclass
+class LearningCurve:
+    """Fitted families, their weights, and bootstrap fits for intervals (oriented: higher is better)."""
+
+    anchors: Anchors
+    sign: float
+    top: float
+    level: float
+    scale: float  # sizes are divided by this (the largest anchor) before fitting
+    fits: dict[str, FamilyFit]
+    weights: dict[str, float]
+    holdout_error: dict[str, float]
+    #: the combined curve's error on the hidden anchors (oriented units) and their extrapolation ratio
+    combined_holdout_error: float | None
+    holdout_ratio: float | None
+    boot: list[dict[str, FamilyFit]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    # -- forecasts in oriented units --------------------------------------------------------------
+    def _combined(self, fits: dict[str, FamilyFit], x: np.ndarray) -> np.ndarray:
+        total = np.zeros(len(x))
+        wsum = 0.0
+        for name, w in self.weights.items():
+            if name in fits and w > 0:
+                total += w * fits[name](x)
+                wsum += w
+        return total / wsum if wsum > 0 else np.full(len(x), np.nan)
+
+    def _interval(self, n: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        x = np.asarray(n, dtype=float) / self.scale
+        point = self._combined(self.fits, x)
+        spread = np.zeros(len(x))
+        for name, w in self.weights.items():
+            if name in self.fits and w > 0:
+                spread += w * (self.fits[name](x) - point) ** 2
+        var = spread / max(sum(self.weights.values()), 1e-300)
+        if self.boot:
+            draws = np.array([self._combined(b, x) for b in self.boot])
+            var = var + np.nanvar(draws, axis=0, ddof=1)
+        if self.combined_holdout_error is not None and self.holdout_ratio:
+            # the error seen at the holdout's distance, grown with the distance (in doublings)
+            distance = np.maximum(np.log(np.maximum(x, 1.0)), 0.0) / math.log(self.holdout_ratio)
+            var = var + (STRUCTURAL * self.combined_holdout_error * distance) ** 2
+        z = float(sps.norm.ppf(0.5 + self.level / 2))
+        half = z * np.sqrt(var)
+        return point, np.minimum(point - half, self.top), np.minimum(point + half, self.top)
+
+    def _unorient(self, v: np.ndarray) -> np.ndarray:
+        return np.asarray(v * self.sign)
+
+    def predict(self, n: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Point forecasts and interval bounds at ``n`` training rows, in the metric's own units."""
+        point, low, high = self._interval(np.atleast_1d(np.asarray(n, dtype=float)))
+        p, lo, hi = self._unorient(point), self._unorient(low), self._unorient(high)
+        return p, np.minimum(lo, hi), np.maximum(lo, hi)
+
+    def estimate(self, n: float, method: str = "") -> Estimate:
+        p, lo, hi = self.predict([n])
+        return Estimate(
+            float(p[0]),
+            float(lo[0]),
+            float(hi[0]),
+            self.level,
+            int(self.anchors.repeats.sum()),
+            method or self.method,
+        )
+
+    def plateau(self) -> Estimate:
+        """The score the combined curve levels off at, with the bootstrap's and families' spread."""
+        names = [k for k, w in self.weights.items() if w > 0 and k in self.fits]
+        wsum = sum(self.weights[k] for k in names)
+        point = sum(self.weights[k] * self.fits[k].plateau for k in names) / wsum
+        var = sum(self.weights[k] * (self.fits[k].plateau - point) ** 2 for k in names) / wsum
+        draws = [
+            sum(self.weights[k] * b[k].plateau for k in names) / wsum
+            for b in self.boot
+            if all(k in b for k in names)
+        ]
+        if len(draws) > 1:
+            var += float(np.var(draws, ddof=1))
+        half = float(sps.norm.ppf(0.5 + self.level / 2)) * math.sqrt(var)
+        lo, hi = min(point - half, self.top), min(point + half, self.top)
+        v, a, b = (self.sign * t for t in (point, lo, hi))
+        return Estimate(
+            float(v),
+            float(min(a, b)),
+            float(max(a, b)),
+            self.level,
+            int(self.anchors.repeats.sum()),
+            "plateau of the weighted learning-curve families; bootstrap and family spread",
+        )
+
+    def _solve(self, bound: int, target: float, hi_n: float) -> float:
+        """Rows at which the point curve (bound 0), its low (1) or high (2) bound reaches ``target``
+        (oriented); inf if it never does below ``hi_n``."""
+
+        def at(n: float) -> float:
+            return float(self._interval(np.array([n]))[bound][0])
+
+        lo_n = 1.0
+        if at(hi_n) < target:
+            return math.inf
+        if at(lo_n) >= target:
+            return lo_n
+        a, b = math.log(lo_n), math.log(hi_n)
+        for _ in range(80):  # bisection on log rows: the curves rise with n
+            mid = (a + b) / 2
+            if at(math.exp(mid)) >= target:
+                b = mid
+            else:
+                a = mid
+        return math.exp(b)
+
+    def rows_needed(self, target: float, *, max_rows: float = 1e12) -> RowsNeeded:
+        """Training rows at which the forecast reaches ``target`` (in the metric's units).
+
+        The interval comes from inverting the interval's bounds: the optimistic bound reaches the
+        target first, the pessimistic one last (or never, when it levels off below the target).
+        """
+        t = self.sign * target
+        if t > self.top:
+            raise DataError(
+                f"target {target} is beyond the metric's best possible value {self.sign * self.top}"
+            )
+        n = self._solve(0, t, max_rows)
+        plateau = self.plateau()
+        if math.isinf(n):
+            return RowsNeeded(
+                target,
+                None,
+                False,
+                f"out of reach of this model: its curve levels off near {plateau.value:.4g} "
+                f"({plateau.low:.4g} to {plateau.high:.4g}), short of {target}",
+            )
+        first, last = self._solve(2, t, max_rows), self._solve(1, t, max_rows)
+        est = Estimate(
+            n,
+            first,
+            last,
+            self.level,
+            int(self.anchors.repeats.sum()),
+            "learning-curve forecast inverted (its interval's bounds inverted too)",
+        )
+        reason = ""
+        if math.isinf(last):
+            reason = "the pessimistic bound never reaches it: it may be out of reach"
+        return RowsNeeded(target, est, True, reason)
+
+    def caveats(self, n: float | None = None) -> list[str]:
+        """Why a forecast (at ``n`` rows) may not be worth much; empty when nothing stands out."""
+        out = list(self.warnings)
+        if n is not None:
+            ratio = n / float(self.anchors.sizes[-1])
+            if ratio > FAR_RATIO:
+                out.append(
+                    f"{n:,.0f} rows is {ratio:.0f}x the largest anchor: far outside the observed "
+                    "range, so treat it as a rough guess"
+                )
+        return out
+
+    @property
+    def method(self) -> str:
+        used = [
+            f"{k} {w:.0%}"
+            for k, w in sorted(self.weights.items(), key=lambda kv: -kv[1])
+            if w >= 0.005
+        ]
+        return (
+            "learning-curve forecast ("
+            + ", ".join(used)
+            + f"); interval: bootstrap of {self.anchors.scores.shape[0]} repeats, family spread "
+            "and the error on held-out anchors"
+        )
+
+
+def fit_learning_curve(
+    sizes: Any,
+    scores: Any,
+    *,
+    greater_is_better: bool = True,
+    best: float | None = 1.0,
+    level: float = 0.90,
+    families: list[str] | None = None,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+) -> LearningCurve:
+    """Fit learning-curve families to ``scores`` (repeats x sizes) and combine them.
+
+    Each family is weighted by how well it forecasts the held-out largest anchors from the smaller
+    ones (inverse squared error); the interval adds, in quadrature, the bootstrap over repeats, the
+    weighted spread of the families, and the holdout error grown with extrapolation distance.
+
+    >>> import numpy as np
+    >>> n = np.array([50, 100, 200, 400, 800])
+    >>> truth = 0.95 - 0.5 * n ** -0.5
+    >>> rng = np.random.default_rng(0)
+    >>> curve = fit_learning_curve(n, truth + rng.normal(0, 0.002, (5, 5)))
+    >>> est = curve.estimate(3200)
+    >>> bool(est.low <= 0.95 - 0.5 * 3200 ** -0.5 <= est.high)
+    True
+    """
+    sizes = np.asarray(sizes, dtype=float)
+    S = np.atleast_2d(np.asarray(scores, dtype=float))
+    if S.shape[1] != len(sizes):
+        raise DataError(f"scores have {S.shape[1]} columns but there are {len(sizes)} sizes")
+    order = np.argsort(sizes)
+    sizes, S = sizes[order], S[:, order]
+    if len(np.unique(sizes)) != len(sizes):
+        raise DataError("anchor sizes repeat: give each training-set size once")
+    usable = (~np.isnan(S)).sum(axis=0) > 0
+    sizes, S = sizes[usable], S[:, usable]
+    if len(sizes) < 3:
+        raise DataError(
+            f"{len(sizes)} anchor size(s) with a score: a learning curve needs at least 3"
+        )
+    sign = 1.0 if greater_is_better else -1.0
+    top = math.inf if best is None else sign * best
+    anchors = Anchors(sizes, S)
+    oriented = Anchors(sizes, sign * S)
+    if best is not None and np.nanmax(oriented.scores) > top + 1e-9:
+        raise DataError(f"a score beyond the metric's best possible value {best}")
+    fams = [FAMILIES[f] for f in (families or list(FAMILIES))]
+    y, se = oriented.mean, _se_floor(oriented)
+    scale = float(sizes[-1])
+    x = sizes / scale
+    fits = _fit_all(fams, x, y, se, top, refine=True)
+    if not fits:
+        raise DataError("no learning-curve family could be fitted to these anchors")
+
+    # weigh families by how well they forecast the hidden largest anchors from the rest
+    hidden = x > HOLDOUT_SHARE
+    holdout: dict[str, float] = {}
+    combined_err = None
+    ratio = None
+    if hidden.any() and (~hidden).sum() >= 3:
+        xs = x[~hidden] / x[~hidden][-1]
+        xh = x[hidden] / x[~hidden][-1]
+        inner = _fit_all(fams, xs, y[~hidden], se[~hidden], top, refine=True)
+        preds = {}
+        for name, f in inner.items():
+            preds[name] = f(xh)
+            holdout[name] = float(np.sqrt(np.mean(np.square(preds[name] - y[hidden]))))
+        floor = (
+            float(np.mean(se[hidden] ** 2)) + TEMPER * float(np.median(list(holdout.values()))) ** 2
+        )
+        raw_w = {k: 1.0 / (v**2 + floor) for k, v in holdout.items() if k in fits}
+        if raw_w:
+            total = sum(raw_w.values())
+            weights = {k: v / total for k, v in raw_w.items()}
+            comb = sum(weights[k] * preds[k] for k in weights)
+            combined_err = float(np.sqrt(np.mean(np.square(comb - y[hidden]))))
+            ratio = float(xh[-1])
+        else:
+            weights = {k: 1.0 / len(fits) for k in fits}
+    else:
+        weights = {k: 1.0 / len(fits) for k in fits}
+    curve = LearningCurve(
+        anchors, sign, top, level, scale, fits, weights, holdout, combined_err, ratio
+    )
+    curve.warnings.extend(_curve_warnings(oriented, se, holdout, combined_err))
+    R = oriented.scores.shape[0]
+    if R >= 2 and n_boot:
+        rng = np.random.default_rng(seed)
+        for _ in range(n_boot):
+            pick = rng.integers(0, R, R)
+            b = Anchors(sizes, oriented.scores[pick])
+            yb = b.mean
+            if np.isnan(yb).any():
+                continue
+            curve.boot.append(
+                _fit_all([FAMILIES[k] for k in weights], x, yb, se, top, refine=False)
+            )
+    return curve
+
+
+def _curve_warnings(
+    a: Anchors, se: np.ndarray, holdout: dict[str, float], combined_err: float | None
+) -> list[str]:
+    y = a.mean
+    rise = float(y[-1] - y[0])
+    noise = float(np.median(se)) * math.sqrt(float(np.median(np.maximum(a.repeats, 1))))
+    out = []
+    if rise < -2 * float(se[-1] + se[0]):
+        out.append(
+            "the score falls as training data grows: this curve does not follow a learning curve, "
+            "so its forecast is not worth making"
+        )
+    elif rise <= 0 or noise > rise:
+        out.append(
+            "the curve is still noisy: repeats differ by as much as the score rises over the "
+            "anchors; more repeats or larger anchors would firm it up"
+        )
+    if (
+        combined_err is not None
+        and combined_err > 3 * float(se[-1])
+        and combined_err > 0.5 * abs(rise)
+    ):
+        out.append(
+            f"the anchors disagree with one another: forecast from the smaller anchors, the largest "
+            f"missed by {combined_err:.3g}, more than their noise"
+        )
+    return out

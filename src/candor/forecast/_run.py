@@ -1,0 +1,658 @@
+"""``forecast``: train a rung on a geometric series of training-set sizes, fit its learning curve and
+its cost curves, and say what more data (or the data at hand) would buy, with margins."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from candor._task import infer_task
+from candor.errors import DataError
+from candor.forecast._costs import CostCurve, fit_cost_curve
+from candor.forecast._curve import LearningCurve, RowsNeeded, fit_learning_curve
+from candor.stats import Estimate, Metric, get_metric, metric_value, prepare_predictions
+
+Progress = Callable[[str, dict[str, Any]], None]
+
+#: default anchors: shares of the training rows, spaced by sqrt(2) from 1/32 to 1/2
+DEFAULT_FRACTIONS = tuple(2.0 ** (-k / 2) for k in range(10, 1, -1))
+#: an anchor smaller than this many rows (or 2 per class) is left out: too small to mean anything
+MIN_ANCHOR_ROWS = 20
+#: the backtest forecasts the largest anchors from those at no more than this share of them
+BACKTEST_SHARE = 0.25
+DEFAULT_SCALES = (2.0, 5.0, 10.0)
+DEFAULT_LEVEL = 0.90
+
+
+@dataclass(frozen=True)
+class AnchorRun:
+    """Every fit behind a forecast: ``scores``, ``fit_seconds`` and ``peak_bytes`` are
+    (repeats x sizes) arrays, NaN where a fit failed."""
+
+    sizes: np.ndarray
+    scores: np.ndarray
+    fit_seconds: np.ndarray
+    peak_bytes: np.ndarray
+    failures: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        def col(a: np.ndarray, k: int) -> list[float | None]:
+            return [None if not np.isfinite(v) else float(v) for v in a[:, k]]
+
+        return {
+            "anchors": [
+                {
+                    "rows": int(n),
+                    "scores": col(self.scores, k),
+                    "fit_seconds": col(self.fit_seconds, k),
+                    "peak_bytes": col(self.peak_bytes, k),
+                }
+                for k, n in enumerate(self.sizes)
+            ],
+            "failures": self.failures,
+        }
+
+
+@dataclass(frozen=True)
+class ScaleForecast:
+    """What to expect when training on ``rows`` rows (``factor`` times the data at hand)."""
+
+    factor: float
+    rows: int
+    score: Estimate
+    fit_seconds: Estimate | None
+    peak_bytes: Estimate | None
+    caveats: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "factor": self.factor,
+            "rows": self.rows,
+            "score": self.score.to_dict(),
+            "fit_seconds": None if self.fit_seconds is None else self.fit_seconds.to_dict(),
+            "peak_bytes": None if self.peak_bytes is None else self.peak_bytes.to_dict(),
+            "caveats": self.caveats,
+        }
+
+
+@dataclass
+class ForecastResult:
+    """A rung's learning curve, its cost curves and the forecasts made from them."""
+
+    rung: str
+    task: str
+    metric: str
+    metric_label: str
+    n_rows: int
+    anchors: AnchorRun
+    curve: LearningCurve
+    time_curve: CostCurve | None
+    memory_curve: CostCurve | None
+    at_full: ScaleForecast
+    at_scales: list[ScaleForecast]
+    plateau: Estimate
+    rows_needed: RowsNeeded | None
+    last_anchor: float
+    warnings: list[str]
+    sentence: str
+    seed: int
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rung": self.rung,
+            "task": self.task,
+            "metric": self.metric,
+            "n_rows": self.n_rows,
+            "level": self.curve.level,
+            **self.anchors.to_dict(),
+            "families": {
+                k: {
+                    "weight": self.curve.weights.get(k, 0.0),
+                    "formula": f.family.formula,
+                    "plateau": f.plateau,
+                    "holdout_rmse": self.curve.holdout_error.get(k),
+                }
+                for k, f in self.curve.fits.items()
+            },
+            "at_full": self.at_full.to_dict(),
+            "at_scales": [s.to_dict() for s in self.at_scales],
+            "plateau": self.plateau.to_dict(),
+            "rows_needed": None if self.rows_needed is None else self.rows_needed.to_dict(),
+            "time_curve": None if self.time_curve is None else self.time_curve.to_dict(),
+            "memory_curve": None if self.memory_curve is None else self.memory_curve.to_dict(),
+            "warnings": self.warnings,
+            "sentence": self.sentence,
+            "seed": self.seed,
+            "seconds": self.seconds,
+        }
+
+
+@dataclass(frozen=True)
+class BacktestPoint:
+    rows: int
+    truth: float
+    forecast: Estimate
+    last_anchor: float
+
+    @property
+    def error(self) -> float:
+        return self.forecast.value - self.truth
+
+    @property
+    def covered(self) -> bool:
+        return self.forecast.contains(self.truth)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "truth": self.truth,
+            "forecast": self.forecast.to_dict(),
+            "error": self.error,
+            "covered": self.covered,
+            "last_anchor_error": self.last_anchor - self.truth,
+        }
+
+
+@dataclass
+class BacktestResult:
+    """Forecasts of the largest anchors made from the small ones, next to what was measured."""
+
+    rung: str
+    metric: str
+    metric_label: str
+    used_rows: int
+    points: list[BacktestPoint]
+    anchors: AnchorRun
+    curve: LearningCurve
+    sentence: str
+
+    @property
+    def final(self) -> BacktestPoint:
+        return self.points[-1]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rung": self.rung,
+            "metric": self.metric,
+            "forecast_from_rows": self.used_rows,
+            "points": [p.to_dict() for p in self.points],
+            "mean_absolute_error": float(np.mean([abs(p.error) for p in self.points])),
+            "coverage": float(np.mean([p.covered for p in self.points])),
+            "level": self.curve.level,
+            **self.anchors.to_dict(),
+            "sentence": self.sentence,
+        }
+
+
+# ---- measuring the anchors --------------------------------------------------------------------
+
+
+def _best_value(m: Metric) -> float:
+    """The best score a metric can take: 1 for proportions, AUCs and R², 0 for losses."""
+    return 1.0 if m.greater_is_better else 0.0
+
+
+def _nested_order(
+    y: np.ndarray, rows: np.ndarray, task: str, rng: np.random.Generator
+) -> np.ndarray:
+    """``rows`` in an order whose every prefix keeps the classes' shares (nested anchors)."""
+    rows = rng.permutation(rows)
+    if task == "regression":
+        return rows
+    key = np.empty(len(rows))
+    labels = y[rows]
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        key[idx] = (np.arange(len(idx)) + rng.uniform(size=len(idx))) / len(idx)
+    return np.asarray(rows[np.argsort(key, kind="stable")])
+
+
+def _one_split(
+    rung: Any,
+    ctx: Any,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    sizes: list[int],
+    metric: Metric,
+    classes: int,
+    seed: int,
+) -> list[tuple[float, float, float, str]]:
+    from candor.ladder._climb import _predict
+    from candor.ladder._measure import peak_memory
+
+    order = _nested_order(y, train, ctx.task, np.random.default_rng(seed))
+    out = []
+    for n in sizes:
+        rows = np.sort(order[:n])
+        try:
+            model = rung.build(ctx)
+            with peak_memory() as peak:
+                t = time.perf_counter()
+                model.fit(X.iloc[rows], y[rows])
+                seconds = time.perf_counter() - t
+            pred, proba = _predict(model, X.iloc[test], ctx.task, classes)
+            if ctx.task == "regression":
+                p = prepare_predictions(y[test], pred, task="regression")
+            else:
+                score = proba[:, 1] if ctx.task == "binary" else proba
+                p = prepare_predictions(
+                    y[test], pred, score, task=ctx.task, classes=tuple(range(classes))
+                )
+            value = metric_value(metric, p)
+            out.append((value, seconds, float(peak.bytes), ""))
+        except Exception as exc:  # a rung that fails on a small subset: recorded, the rest go on
+            out.append((math.nan, math.nan, math.nan, f"{n} rows: {type(exc).__name__}: {exc}"))
+    return out
+
+
+def measure_anchors(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    *,
+    rung: str,
+    task: str,
+    metric: Metric,
+    classes: int,
+    sizes: list[int],
+    folds: list[tuple[np.ndarray, np.ndarray]],
+    repeats: int,
+    seed: int,
+    n_jobs: int = 1,
+    on_progress: Progress | None = None,
+) -> AnchorRun:
+    """Fit ``rung`` on nested subsets of each fold's training rows; score on the fold's test rows."""
+    from joblib import Parallel, delayed
+
+    from candor.ladder._climb import _context
+    from candor.ladder._rungs import RUNGS
+
+    r = RUNGS[rung]
+    ctx = _context(X, task, classes, seed)
+    jobs = [
+        delayed(_one_split)(r, ctx, X, y, tr, te, sizes, metric, classes, seed + 1000 * rep + i)
+        for rep in range(repeats)
+        for i, (tr, te) in enumerate(folds)
+    ]
+    say = on_progress or (lambda event, info: None)
+    if n_jobs == 1:
+        outs = []
+        for k, (fn, args, kwargs) in enumerate(jobs):
+            say("anchors", {"split": k + 1, "splits": len(jobs), "rung": rung})
+            outs.append(fn(*args, **kwargs))
+    else:
+        say("anchors", {"split": 0, "splits": len(jobs), "rung": rung})
+        outs = Parallel(n_jobs=n_jobs)(jobs)
+    arr = np.array([[o[:3] for o in split] for split in outs], dtype=float)
+    failures = sorted({o[3] for split in outs for o in split if o[3]})
+    return AnchorRun(np.asarray(sizes), arr[:, :, 0], arr[:, :, 1], arr[:, :, 2], failures)
+
+
+# ---- the forecast -----------------------------------------------------------------------------
+
+
+def _prepare(
+    X: pd.DataFrame, y: Any, task: str | None, metric: str | None
+) -> tuple[pd.DataFrame, np.ndarray, str, int, Metric]:
+    from candor.ladder._climb import DEFAULT_METRIC, _validate
+
+    if not isinstance(X, pd.DataFrame):
+        X = pd.DataFrame(np.asarray(X)).rename(columns=str)
+    X = X.reset_index(drop=True)
+    ys = pd.Series(np.asarray(y)).reset_index(drop=True)
+    task = task or infer_task(ys)
+    _validate(X, ys, task)
+    if task == "regression":
+        y_arr = ys.to_numpy(dtype=float)
+        classes = 0
+    else:
+        uniq, y_arr = np.unique(ys.to_numpy(), return_inverse=True)
+        classes = len(uniq)
+    m = get_metric(metric or DEFAULT_METRIC[task], task)
+    return X, y_arr, task, classes, m
+
+
+def _check_rung(rung: str, task: str) -> None:
+    import importlib.util
+
+    from candor.ladder._rungs import RUNGS
+
+    if rung not in RUNGS:
+        raise DataError(f"unknown rung {rung!r}; known: {', '.join(RUNGS)}")
+    r = RUNGS[rung]
+    if task not in r.tasks:
+        raise DataError(f"rung {rung!r} does not apply to a {task} task")
+    if r.needs is not None and importlib.util.find_spec(r.needs) is None:
+        raise DataError(f"rung {rung!r} needs {r.needs}, which is not installed")
+
+
+def anchor_sizes(
+    n_train: int, fractions: Any, n_classes: int, pool: int
+) -> tuple[list[int], list[str]]:
+    """Rows per anchor for ``fractions`` of ``n_train`` rows, each fold's ``pool`` the most;
+    anchors below the minimum are dropped (and said)."""
+    fr = sorted({float(f) for f in fractions})
+    if not fr or fr[0] <= 0 or fr[-1] > 1:
+        raise DataError(f"anchor fractions must lie in (0, 1]; got {fractions}")
+    floor = max(MIN_ANCHOR_ROWS, 2 * n_classes)
+    sizes, notes = [], []
+    for f in fr:
+        n = min(int(round(f * n_train)), pool)
+        if n < floor:
+            notes.append(
+                f"the {f:.3g} anchor ({n} rows) is below the {floor}-row minimum: left out"
+            )
+        elif n not in sizes:
+            sizes.append(n)
+    return sizes, notes
+
+
+def _auto_repeats(n: int) -> int:
+    # small data is cheap to refit and noisy to score: two rounds of folds halve the noise
+    return 2 if n <= 5_000 else 1
+
+
+def _fit_curves(
+    anchors: AnchorRun, m: Metric, level: float, seed: int
+) -> tuple[LearningCurve, CostCurve | None, CostCurve | None]:
+    ok = np.isfinite(anchors.scores).any(axis=0)
+    if ok.sum() < 3:
+        detail = f": {anchors.failures[0]}" if anchors.failures else ""
+        raise DataError(
+            f"only {int(ok.sum())} anchor size(s) could be fitted and scored; a learning curve "
+            f"needs 3{detail}. Use more data, larger anchors (--fractions) or another rung"
+        )
+    sizes = anchors.sizes[ok]
+    curve = fit_learning_curve(
+        sizes,
+        anchors.scores[:, ok],
+        greater_is_better=m.greater_is_better,
+        best=_best_value(m),
+        level=level,
+        seed=seed,
+    )
+    time_curve = fit_cost_curve(
+        sizes, anchors.fit_seconds[:, ok], what="fit time", unit="s", level=level
+    )
+    mem_curve = fit_cost_curve(
+        sizes, anchors.peak_bytes[:, ok], what="peak memory", unit="bytes", level=level
+    )
+    return curve, time_curve, mem_curve
+
+
+def forecast(
+    X: pd.DataFrame,
+    y: Any,
+    *,
+    rung: str,
+    task: str | None = None,
+    metric: str | None = None,
+    groups: Any = None,
+    time_order: Any = None,
+    fractions: Any = DEFAULT_FRACTIONS,
+    scales: Any = DEFAULT_SCALES,
+    target_score: float | None = None,
+    repeats: int | None = None,
+    level: float = DEFAULT_LEVEL,
+    seed: int = 0,
+    n_jobs: int = 1,
+    on_progress: Progress | None = None,
+) -> ForecastResult:
+    """How good will ``rung`` get, how long will it train, and how much memory will it take?
+
+    Fits the rung on nested subsets (``fractions`` of the rows) of each cross-validation fold,
+    scores each fit on the fold's held-out rows, and fits learning curves and cost curves to what
+    it measured. Forecasts come for all of the rows at hand, for ``scales`` times more, the plateau,
+    and (with ``target_score``) the rows needed to reach a score.
+
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    >>> result = forecast(X, y, rung="linear", scales=[10])
+    >>> 0.9 < result.at_full.score.value <= 1.0
+    True
+    """
+    from candor.ladder._climb import _folds
+
+    began = time.perf_counter()
+    X, y_arr, task, classes, m = _prepare(X, y, task, metric)
+    _check_rung(rung, task)
+    best = _best_value(m)
+    if target_score is not None and (
+        (m.greater_is_better and target_score > best)
+        or (not m.greater_is_better and target_score < best)
+    ):
+        raise DataError(
+            f"target score {target_score} is beyond {m.label}'s best possible value {best}: "
+            "no amount of data reaches it"
+        )
+    scales = sorted({float(s) for s in scales})
+    if any(s <= 0 for s in scales):
+        raise DataError(f"scales must be positive multiples of the data; got {scales}")
+    n = len(X)
+    g = None if groups is None else np.asarray(groups)
+    times = None if time_order is None else np.asarray(time_order)
+    folds = _folds(y_arr, task, g, times, seed)
+    pool = min(len(tr) for tr, _ in folds)
+    sizes, notes = anchor_sizes(n, fractions, classes, pool)
+    if len(sizes) < 3:
+        raise DataError(
+            f"{n:,} rows give {len(sizes)} anchor(s) of at least "
+            f"{max(MIN_ANCHOR_ROWS, 2 * classes)} rows for the fractions asked; a learning curve "
+            "needs 3. Use more data or larger fractions (e.g. 0.1,0.2,0.4)"
+        )
+    anchors = measure_anchors(
+        X,
+        y_arr,
+        rung=rung,
+        task=task,
+        metric=m,
+        classes=classes,
+        sizes=sizes,
+        folds=folds,
+        repeats=repeats or _auto_repeats(n),
+        seed=seed,
+        n_jobs=n_jobs,
+        on_progress=on_progress,
+    )
+    curve, time_curve, mem_curve = _fit_curves(anchors, m, level, seed)
+
+    def at(factor: float) -> ScaleForecast:
+        rows = int(round(factor * n))
+        return ScaleForecast(
+            factor,
+            rows,
+            curve.estimate(rows),
+            None if time_curve is None else time_curve.estimate(rows),
+            None if mem_curve is None else mem_curve.estimate(rows),
+            curve.caveats(rows)[len(curve.warnings) :],
+        )
+
+    at_full = at(1.0)
+    at_scales = [at(s) for s in scales]
+    plateau = curve.plateau()
+    needed = None if target_score is None else curve.rows_needed(target_score)
+    warnings = notes + [f"fits that failed: {f}" for f in anchors.failures[:3]] + curve.warnings
+    last = float(curve.anchors.mean[-1])
+    result = ForecastResult(
+        rung,
+        task,
+        m.name,
+        m.label,
+        n,
+        anchors,
+        curve,
+        time_curve,
+        mem_curve,
+        at_full,
+        at_scales,
+        plateau,
+        needed,
+        last,
+        warnings,
+        "",
+        seed,
+        0.0,
+    )
+    result.sentence = forecast_sentence(result)
+    result.seconds = time.perf_counter() - began
+    return result
+
+
+# ---- words ------------------------------------------------------------------------------------
+
+
+def format_seconds(s: float) -> str:
+    """Seconds as a person would say them: 0.4 s, 12 s, 3.1 min, 2.0 h, 1.5 days."""
+    if not math.isfinite(s):
+        return "unbounded"
+    for unit, size in (("days", 86400.0), ("h", 3600.0), ("min", 60.0)):
+        if s >= size:
+            return f"{s / size:.2g} {unit}" if s / size < 10 else f"{s / size:.0f} {unit}"
+    return f"{s:.2g} s" if s < 10 else f"{s:.0f} s"
+
+
+def format_bytes(b: float) -> str:
+    """Bytes in binary units: 812 KB, 1.1 GB."""
+    if not math.isfinite(b):
+        return "unbounded"
+    for unit, size in (("TB", 2.0**40), ("GB", 2.0**30), ("MB", 2.0**20), ("KB", 2.0**10)):
+        if b >= size:
+            v = b / size
+            return f"{v:.2g} {unit}" if v < 10 else f"{v:.0f} {unit}"
+    return f"{b:.0f} B"
+
+
+def _range(e: Estimate, fmt: Callable[[float], str]) -> str:
+    return f"{fmt(e.value)} ({fmt(e.low)} to {fmt(e.high)})"
+
+
+def _scale_clause(s: ScaleForecast, label: str) -> str:
+    parts = [f"{label} {s.score.format()}"]
+    if s.fit_seconds is not None:
+        parts.append(f"a fit time of {_range(s.fit_seconds, format_seconds)}")
+    if s.peak_bytes is not None:
+        parts.append(f"{_range(s.peak_bytes, format_bytes)} peak memory")
+    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+
+
+def forecast_sentence(r: ForecastResult) -> str:
+    """The forecast in words, every figure with its interval."""
+    pct = f"{r.curve.level:.0%}"
+    out = [
+        f"Trained on all {r.n_rows:,} rows, expect {_scale_clause(r.at_full, r.metric_label)} "
+        f"({pct} intervals; the largest anchor, {int(r.anchors.sizes[-1]):,} rows, scored "
+        f"{r.last_anchor * r.curve.sign:.3f})."
+    ]
+    if r.at_scales:
+        s = r.at_scales[-1]
+        out.append(
+            f"With {s.factor:g}x the data ({s.rows:,} rows) expect "
+            f"{_scale_clause(s, r.metric_label)}; the curve flattens near {r.plateau.format()}."
+        )
+    if r.rows_needed is not None:
+        rn = r.rows_needed
+        if rn.reachable and rn.estimate is not None:
+            hi = (
+                "an unbounded number"
+                if math.isinf(rn.estimate.high)
+                else f"{rn.estimate.high:,.0f}"
+            )
+            out.append(
+                f"Reaching {r.metric_label} {rn.target} takes about {rn.estimate.value:,.0f} "
+                f"training rows ({rn.estimate.low:,.0f} to {hi})."
+            )
+        else:
+            out.append(f"{r.metric_label} {rn.target} is {rn.reason}.")
+    return " ".join(out)
+
+
+def backtest(
+    X: pd.DataFrame,
+    y: Any,
+    *,
+    rung: str,
+    task: str | None = None,
+    metric: str | None = None,
+    groups: Any = None,
+    time_order: Any = None,
+    share: float = BACKTEST_SHARE,
+    repeats: int | None = None,
+    level: float = DEFAULT_LEVEL,
+    seed: int = 0,
+    n_jobs: int = 1,
+    on_progress: Progress | None = None,
+) -> BacktestResult:
+    """Measure anchors up to each fold's full training rows, hide those above ``share`` of it,
+    forecast them from the rest, and compare with what was measured.
+
+    The forecast at the largest size (all of a fold's training rows) is the headline: its error,
+    whether the interval held it, and the error of simply quoting the last visible anchor.
+    """
+    from candor.ladder._climb import _folds
+
+    X, y_arr, task, classes, m = _prepare(X, y, task, metric)
+    _check_rung(rung, task)
+    folds = _folds(
+        y_arr,
+        task,
+        None if groups is None else np.asarray(groups),
+        None if time_order is None else np.asarray(time_order),
+        seed,
+    )
+    pool = min(len(tr) for tr, _ in folds)
+    fractions = [pool / len(X) * 2.0 ** (-k / 2) for k in range(0, 11)]
+    sizes, _ = anchor_sizes(len(X), fractions, classes, pool)
+    visible = [s for s in sizes if s <= share * pool + 1e-9]
+    if len(visible) < 3:
+        raise DataError(
+            f"{len(X):,} rows are too few to backtest: anchors at no more than {share:.0%} of "
+            f"{pool:,} rows give {len(visible)} of at least {max(MIN_ANCHOR_ROWS, 2 * classes)} "
+            "rows; a learning curve needs 3"
+        )
+    anchors = measure_anchors(
+        X,
+        y_arr,
+        rung=rung,
+        task=task,
+        metric=m,
+        classes=classes,
+        sizes=sizes,
+        folds=folds,
+        repeats=repeats or _auto_repeats(len(X)),
+        seed=seed,
+        n_jobs=n_jobs,
+        on_progress=on_progress,
+    )
+    k = len(visible)
+    small = AnchorRun(
+        anchors.sizes[:k],
+        anchors.scores[:, :k],
+        anchors.fit_seconds[:, :k],
+        anchors.peak_bytes[:, :k],
+        anchors.failures,
+    )
+    curve, _, _ = _fit_curves(small, m, level, seed)
+    last = float(np.nanmean(anchors.scores[:, k - 1]))
+    points = []
+    for j in range(k, len(sizes)):
+        truth = float(np.nanmean(anchors.scores[:, j]))
+        if math.isfinite(truth):
+            points.append(BacktestPoint(int(sizes[j]), truth, curve.estimate(sizes[j]), last))
+    if not points:
+        raise DataError("no hidden anchor could be fitted and scored: nothing to backtest")
+    f = points[-1]
+    sentence = (
+        f"From anchors up to {visible[-1]:,} rows, the forecast for {f.rows:,} rows was "
+        f"{f.forecast.format()} and {m.label} {f.truth:.3f} was measured: an error of "
+        f"{f.error:+.3f}, {'inside' if f.covered else 'outside'} the {level:.0%} interval "
+        f"(quoting the last anchor, {last:.3f}, would have erred by {last - f.truth:+.3f})."
+    )
+    return BacktestResult(rung, m.name, m.label, visible[-1], points, anchors, curve, sentence)
