@@ -28,6 +28,8 @@ MIN_ANCHOR_ROWS = 20
 BACKTEST_SHARE = 0.25
 DEFAULT_SCALES = (2.0, 5.0, 10.0)
 DEFAULT_LEVEL = 0.90
+#: peak-memory measurements below this are too coarse to fit a curve to
+MIN_MEASURED_BYTES = 2**20
 
 
 @dataclass(frozen=True)
@@ -382,9 +384,11 @@ def _fit_curves(
     time_curve = fit_cost_curve(
         sizes, anchors.fit_seconds[:, ok], what="fit time", unit="s", level=level
     )
-    mem_curve = fit_cost_curve(
-        sizes, anchors.peak_bytes[:, ok], what="peak memory", unit="bytes", level=level
-    )
+    # the kernel counts memory in pages and reuses what earlier fits freed: below a megabyte the
+    # added high-water mark is mostly noise, so only larger measurements shape the curve
+    raw = anchors.peak_bytes[:, ok]
+    peaks = np.where(raw >= MIN_MEASURED_BYTES, raw, np.nan)
+    mem_curve = fit_cost_curve(sizes, peaks, what="peak memory", unit="bytes", level=level)
     return curve, time_curve, mem_curve
 
 
@@ -565,9 +569,15 @@ def forecast_sentence(r: ForecastResult) -> str:
                 if math.isinf(rn.estimate.high)
                 else f"{rn.estimate.high:,.0f}"
             )
+            smallest = int(r.anchors.sizes[0])
+            lo = (
+                f"fewer than {smallest:,}"
+                if rn.estimate.low < smallest
+                else f"{rn.estimate.low:,.0f}"
+            )
             out.append(
                 f"Reaching {r.metric_label} {rn.target} takes about {rn.estimate.value:,.0f} "
-                f"training rows ({rn.estimate.low:,.0f} to {hi})."
+                f"training rows ({lo} to {hi})."
             )
         else:
             out.append(f"{r.metric_label} {rn.target} is {rn.reason}.")
