@@ -163,6 +163,30 @@ class Tracker:
             ) from exc
         return run_id
 
+    def latest_run(self, kind: str, tags: dict[str, str] | None = None) -> Any | None:
+        """The most recent run tagged ``candor.kind = kind`` (and ``tags``), or None."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            client = self._client()
+            exp = client.get_experiment_by_name(self.experiment)
+            if exp is None:
+                return None
+            clauses = [f"tags.`candor.kind` = '{kind}'"]
+            clauses += [f"tags.`{k}` = '{v}'" for k, v in (tags or {}).items()]
+            runs = client.search_runs(
+                [exp.experiment_id],
+                " and ".join(clauses),
+                max_results=1,
+                order_by=["attributes.start_time DESC"],
+            )
+        except MlflowException as exc:
+            raise TrackingError(
+                f"MLflow at {self.uri} could not be searched: {exc.message}. Check "
+                "MLFLOW_TRACKING_URI, or unset it to use the project's own SQLite store."
+            ) from exc
+        return runs[0] if runs else None
+
     def get_run(self, run_id: str) -> Any:
         """The MLflow run (for tests and reports)."""
         return self._client().get_run(run_id)

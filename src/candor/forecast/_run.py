@@ -362,10 +362,31 @@ def _auto_repeats(n: int) -> int:
     return 2 if n <= 5_000 else 1
 
 
+def _warm_up(anchors: AnchorRun) -> tuple[np.ndarray, list[str]]:
+    """Leading anchors at which the model learned nothing yet: every repeat scored the same
+    (a constant model: AUC 0.5 from a booster whose leaves need more rows than it had) and a later
+    anchor scored higher. Before its first split a model is not on its learning curve."""
+    keep = np.ones(len(anchors.sizes), dtype=bool)
+    notes = []
+    S = anchors.scores
+    for k in range(len(anchors.sizes) - 1):
+        col = S[:, k][np.isfinite(S[:, k])]
+        later = S[:, k + 1 :][np.isfinite(S[:, k + 1 :])]
+        if len(col) < 2 or np.ptp(col) > 0 or not (later > col[0]).any():
+            break
+        keep[k] = False
+        notes.append(
+            f"at {int(anchors.sizes[k]):,} rows every repeat scored {col[0]:.4g}: the model had "
+            "not started learning, so that anchor is left out of the curve"
+        )
+    return keep, notes
+
+
 def _fit_curves(
     anchors: AnchorRun, m: Metric, level: float, seed: int
 ) -> tuple[LearningCurve, CostCurve | None, CostCurve | None]:
-    ok = np.isfinite(anchors.scores).any(axis=0)
+    keep, notes = _warm_up(anchors)
+    ok = np.isfinite(anchors.scores).any(axis=0) & keep
     if ok.sum() < 3:
         detail = f": {anchors.failures[0]}" if anchors.failures else ""
         raise DataError(
@@ -389,6 +410,7 @@ def _fit_curves(
     raw = anchors.peak_bytes[:, ok]
     peaks = np.where(raw >= MIN_MEASURED_BYTES, raw, np.nan)
     mem_curve = fit_cost_curve(sizes, peaks, what="peak memory", unit="bytes", level=level)
+    curve.warnings[:0] = notes
     return curve, time_curve, mem_curve
 
 

@@ -1,0 +1,135 @@
+"""The forecast as pictures: the learning curve with its band (SVG, matplotlib) and an HTML fragment
+for the report to embed."""
+
+from __future__ import annotations
+
+import io
+from html import escape
+
+import numpy as np
+
+from candor.forecast import ForecastResult, format_bytes, format_seconds
+
+
+def forecast_svg(r: ForecastResult, width_in: float = 6.4, height_in: float = 3.6) -> str:
+    """The anchors (mean and spread of the repeats), the combined curve and its interval band out to
+    the largest scale, and markers at all the data and at each scale. A self-contained SVG."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    sizes = r.anchors.sizes.astype(float)
+    ends = [r.n_rows] + [s.rows for s in r.at_scales]
+    grid = np.geomspace(sizes.min(), max(ends), 120)
+    point, low, high = r.curve.predict(grid)
+    mean = np.nanmean(r.anchors.scores, axis=0)
+    lo_obs = np.nanmin(r.anchors.scores, axis=0)
+    hi_obs = np.nanmax(r.anchors.scores, axis=0)
+    fig, ax = plt.subplots(figsize=(width_in, height_in))
+    try:
+        ax.fill_between(
+            grid,
+            low,
+            high,
+            color="#1f77b4",
+            alpha=0.18,
+            lw=0,
+            label=f"{r.curve.level:.0%} interval",
+        )
+        ax.plot(grid, point, color="#1f77b4", lw=1.8, label="forecast")
+        ax.errorbar(
+            sizes,
+            mean,
+            yerr=[mean - lo_obs, hi_obs - mean],
+            fmt="o",
+            color="#222",
+            ms=4,
+            capsize=2,
+            lw=0.8,
+            label="anchors (range of repeats)",
+        )
+        ax.axvline(r.n_rows, color="#888", ls="--", lw=0.8)
+        ax.annotate(
+            "all rows",
+            (r.n_rows, ax.get_ylim()[0]),
+            fontsize=7,
+            color="#555",
+            xytext=(2, 2),
+            textcoords="offset points",
+        )
+        for s in r.at_scales:
+            ax.errorbar(
+                [s.rows],
+                [s.score.value],
+                yerr=[[s.score.value - s.score.low], [s.score.high - s.score.value]],
+                fmt="s",
+                color="#d62728",
+                ms=4,
+                capsize=2,
+                lw=0.8,
+            )
+            ax.annotate(
+                f"{s.factor:g}x",
+                (s.rows, s.score.value),
+                fontsize=7,
+                color="#d62728",
+                xytext=(3, 3),
+                textcoords="offset points",
+            )
+        ax.set_xscale("log")
+        ax.set_xlabel("training rows")
+        ax.set_ylabel(r.metric_label)
+        ax.set_title(f"Learning curve: {r.rung}", fontsize=10)
+        ax.grid(alpha=0.3, which="both", lw=0.5)
+        ax.legend(fontsize=7, loc="lower right")
+        fig.tight_layout()
+        buf = io.StringIO()
+        fig.savefig(
+            buf,
+            format="svg",
+            metadata={"Date": None, "Creator": None, "Format": None, "Type": None},
+        )
+    finally:
+        plt.close(fig)
+    text = buf.getvalue()
+    return text[text.index("<svg") :]  # drop the XML prolog and doctype: the SVG embeds inline
+
+
+def forecast_html(r: ForecastResult) -> str:
+    """A ``<section>`` with the sentence, the plot and a table of forecasts; no scripts, no links."""
+    rows = []
+    for label, s in [("all rows", r.at_full)] + [(f"{s.factor:g}x", s) for s in r.at_scales]:
+        t = (
+            ""
+            if s.fit_seconds is None
+            else (
+                f"{format_seconds(s.fit_seconds.value)} ({format_seconds(s.fit_seconds.low)} to "
+                f"{format_seconds(s.fit_seconds.high)})"
+            )
+        )
+        m = (
+            ""
+            if s.peak_bytes is None
+            else (
+                f"{format_bytes(s.peak_bytes.value)} ({format_bytes(s.peak_bytes.low)} to "
+                f"{format_bytes(s.peak_bytes.high)})"
+            )
+        )
+        rows.append(
+            f"<tr><td>{escape(label)}</td><td>{s.rows:,}</td><td>{escape(s.score.format())}</td>"
+            f"<td>{escape(t)}</td><td>{escape(m)}</td></tr>"
+        )
+    warnings = "".join(f"<li>{escape(w)}</li>" for w in r.warnings)
+    return (
+        '<section class="candor-forecast">'
+        f"<h2>Forecast: {escape(r.rung)}</h2>"
+        f"<p>{escape(r.sentence)}</p>"
+        f"<figure>{forecast_svg(r)}</figure>"
+        '<table style="border-collapse:collapse" border="1" cellpadding="4">'
+        f"<thead><tr><th>data</th><th>rows</th><th>{escape(r.metric_label)} "
+        f"({r.curve.level:.0%} interval)</th><th>fit time</th><th>peak memory</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+        + (f"<ul>{warnings}</ul>" if warnings else "")
+        + f"<p><small>{escape(r.curve.method)}</small></p></section>"
+    )
