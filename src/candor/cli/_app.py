@@ -309,6 +309,97 @@ def ladder_cmd(
     print_ladder(console, run)
 
 
+def _numbers(text: str | None, option: str) -> list[float] | None:
+    if text is None:
+        return None
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if not values or not all(v > 0 for v in values):
+        raise CandorError(
+            f"{option} takes positive numbers separated by commas, such as 2,5,10; got {text!r}"
+        )
+    return values
+
+
+@app.command(name="forecast")
+def forecast_cmd(
+    rung: Annotated[
+        str | None,
+        typer.Option(help="Rung to forecast (default: the last ladder's recommendation)."),
+    ] = None,
+    scale: Annotated[
+        str, typer.Option(help="Multiples of the data to forecast, e.g. 2,5,10.")
+    ] = "2,5,10",
+    target_score: Annotated[
+        float | None, typer.Option(help="Say how many training rows reach this score.")
+    ] = None,
+    fractions: Annotated[
+        str | None,
+        typer.Option(help="Anchor sizes as shares of the training rows (default 1/32 ... 1/2)."),
+    ] = None,
+    repeats: Annotated[
+        int | None,
+        typer.Option(help="Rounds of cross-validation folds per anchor (default: auto)."),
+    ] = None,
+    backtest: Annotated[
+        bool,
+        typer.Option(
+            "--backtest", help="Forecast the largest anchors from those up to 25% and compare."
+        ),
+    ] = False,
+    jobs: Annotated[int, typer.Option(help="Folds fitted in parallel (processes).")] = 1,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON instead of the plot and table.")
+    ] = False,
+    track: Annotated[bool, typer.Option(help="Record the forecast in MLflow.")] = True,
+) -> None:
+    """How good will the model get with more data, how long will it train, how much memory?"""
+    from candor.forecast._run import DEFAULT_FRACTIONS
+    from candor.forecasting import forecast_project
+
+    if jobs == 0 or jobs < -1:
+        raise CandorError(
+            f"--jobs must be a number of processes (1, 2, ...) or -1 for all cores, got {jobs}"
+        )
+    if repeats is not None and repeats < 1:
+        raise CandorError(f"--repeats must be at least 1, got {repeats}")
+    scales = _numbers(scale, "--scale") or []
+    fr = _numbers(fractions, "--fractions") or list(DEFAULT_FRACTIONS)
+    with err_console.status("Measuring the learning curve...") as status:
+
+        def progress(event: str, info: dict[str, object]) -> None:
+            status.update(
+                f"Forecast: {info['rung']}, fitting the anchors of split "
+                f"{info['split']} of {info['splits']}"
+            )
+
+        run = forecast_project(
+            ".",
+            rung=rung,
+            scales=scales,
+            target_score=target_score,
+            fractions=fr,
+            repeats=repeats,
+            backtest_only=backtest,
+            n_jobs=jobs,
+            track=track,
+            on_progress=progress,
+        )
+    if as_json:
+        typer.echo(strict_json(run.to_dict()))
+        return
+    from candor.cli._render_forecast import print_backtest, print_forecast
+
+    if run.result is not None:
+        print_forecast(console, run.result)
+    if run.backtest is not None:
+        print_backtest(console, run.backtest)
+    if run.run_id:
+        console.print(f"[dim]recorded in MLflow, run {run.run_id}[/dim]")
+
+
 @app.command()
 def demo(
     folder: Annotated[Path, typer.Option("--dir", help="Demo project folder (created).")] = Path(

@@ -52,7 +52,7 @@ def _box_least_squares(
         safe = np.where(ok, det, 1.0)
         P0 = (suy * sgg - sug * sgy) / safe
         B0 = (suy * sug - suu * sgy) / safe
-        feasible = ok & (P0 <= top) & (B0 >= 0)
+        feasible = ok & (top >= P0) & (B0 >= 0)
         # face P = top: B = max(0, sum w2 g (top u - y) / sum w2 g^2)
         B1 = np.maximum(0.0, (top * sug - sgy) / np.maximum(sgg, 1e-300))
         # face B = 0: P = min(top, suy / suu)
@@ -97,7 +97,7 @@ def _fit_weighted(
     fam: Family, x: np.ndarray, y: np.ndarray, w2: np.ndarray, top: float, refine: bool
 ) -> FamilyFit | None:
     grid = fam.shape_grid()
-    P, B, sse = _profile(fam, grid, x, y, w2, top)
+    sse = _profile(fam, grid, x, y, w2, top)[2]
     i = int(np.argmin(sse))
     if not np.isfinite(sse[i]):
         return None

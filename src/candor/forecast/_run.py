@@ -245,6 +245,7 @@ def _one_split(
             if ctx.task == "regression":
                 p = prepare_predictions(y[test], pred, task="regression")
             else:
+                assert proba is not None
                 score = proba[:, 1] if ctx.task == "binary" else proba
                 p = prepare_predictions(
                     y[test], pred, score, task=ctx.task, classes=tuple(range(classes))
@@ -347,7 +348,7 @@ def anchor_sizes(
     floor = max(MIN_ANCHOR_ROWS, 2 * n_classes)
     sizes, notes = [], []
     for f in fr:
-        n = min(int(round(f * n_train)), pool)
+        n = min(round(f * n_train), pool)
         if n < floor:
             notes.append(
                 f"the {f:.3g} anchor ({n} rows) is below the {floor}-row minimum: left out"
@@ -410,6 +411,11 @@ def _fit_curves(
     raw = anchors.peak_bytes[:, ok]
     peaks = np.where(raw >= MIN_MEASURED_BYTES, raw, np.nan)
     mem_curve = fit_cost_curve(sizes, peaks, what="peak memory", unit="bytes", level=level)
+    if mem_curve is None:
+        notes.append(
+            "peak memory while fitting stayed below 1 MB at most anchors: too small to measure "
+            "reliably, so no memory forecast"
+        )
     curve.warnings[:0] = notes
     return curve, time_curve, mem_curve
 
@@ -491,7 +497,7 @@ def forecast(
     curve, time_curve, mem_curve = _fit_curves(anchors, m, level, seed)
 
     def at(factor: float) -> ScaleForecast:
-        rows = int(round(factor * n))
+        rows = round(factor * n)
         return ScaleForecast(
             factor,
             rows,

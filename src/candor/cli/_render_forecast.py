@@ -1,0 +1,124 @@
+"""The forecast in the terminal: a small plot of the curve and its band, a table, the sentence."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from candor.forecast import BacktestResult, ForecastResult, format_bytes, format_seconds
+from candor.stats import Estimate
+
+
+def curve_plot(r: ForecastResult, width: int = 64, height: int = 12) -> Text:
+    """A character plot on a log-rows axis: ``░`` the interval band, ``─`` the forecast, ``●`` the
+    anchors' means, ``▲`` the forecasts at each scale, ``┊`` all the data at hand."""
+    sizes = r.anchors.sizes.astype(float)
+    right = max([r.n_rows] + [s.rows for s in r.at_scales])
+    lx0, lx1 = math.log(sizes.min()), math.log(right)
+    cols = np.exp(np.linspace(lx0, lx1, width))
+    point, low, high = r.curve.predict(cols)
+    means = np.nanmean(r.anchors.scores, axis=0)
+    values = np.concatenate([low, high, means[np.isfinite(means)]])
+    y0, y1 = float(np.min(values)), float(np.max(values))
+    if y1 - y0 < 1e-9:
+        y0, y1 = y0 - 0.01, y1 + 0.01
+    grid = [[" "] * width for _ in range(height)]
+
+    def row(v: float) -> int:
+        return round((y1 - v) / (y1 - y0) * (height - 1))
+
+    def col(n: float) -> int:
+        return round((math.log(n) - lx0) / (lx1 - lx0) * (width - 1))
+
+    for j in range(width):
+        for i in range(row(high[j]), row(low[j]) + 1):
+            grid[i][j] = "░"
+    full = col(r.n_rows)
+    for i in range(height):
+        if grid[i][full] == " ":
+            grid[i][full] = "┊"
+    for j in range(width):
+        grid[row(point[j])][j] = "─"
+    for n, m in zip(sizes, means, strict=True):
+        if np.isfinite(m):
+            grid[row(m)][col(n)] = "●"
+    for s in r.at_scales:
+        grid[row(s.score.value)][col(s.rows)] = "▲"
+    text = Text()
+    for i, line in enumerate(grid):
+        label = f"{y1 - i * (y1 - y0) / (height - 1):7.3f} " if i in (0, height - 1) else " " * 8
+        text.append(label, style="dim")
+        for ch in line:
+            style = {"░": "blue", "─": "bold blue", "●": "bold", "▲": "bold red", "┊": "dim"}.get(
+                ch
+            )
+            text.append(ch, style=style or "")
+        text.append("\n")
+    axis = f"{int(sizes.min()):,} rows"
+    end = f"{right:,} rows"
+    text.append(" " * 8 + axis + " " * max(1, width - len(axis) - len(end)) + end + "\n", "dim")
+    return text
+
+
+def _range(e: Estimate | None, fmt: Callable[[float], str]) -> str:
+    if e is None:
+        return "not measured"
+    return f"{fmt(e.value)} ({fmt(e.low)} to {fmt(e.high)})"
+
+
+def print_forecast(console: Console, r: ForecastResult) -> None:
+    title = f"Forecast: {r.rung}, {r.metric_label} ({r.curve.level:.0%} intervals)"
+    console.print(curve_plot(r))
+    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
+    for name in ("data", "rows", r.metric_label, "fit time", "peak memory", ""):
+        table.add_column(name, justify="right" if name == "rows" else "left")
+    for label, s in [("all rows", r.at_full)] + [(f"{s.factor:g}x", s) for s in r.at_scales]:
+        table.add_row(
+            label,
+            f"{s.rows:,}",
+            s.score.format(),
+            _range(s.fit_seconds, format_seconds),
+            _range(s.peak_bytes, format_bytes),
+            "; ".join(s.caveats),
+        )
+    table.add_row("plateau", "", r.plateau.format(), "", "", "")
+    console.print(table)
+    console.print(escape(r.sentence), highlight=False)
+    for w in r.warnings:
+        console.print(f"[yellow]note:[/yellow] {escape(w)}", highlight=False)
+    console.print(f"[dim]{escape(r.curve.method)}[/dim]", highlight=False)
+
+
+def print_backtest(console: Console, b: BacktestResult) -> None:
+    table = Table(
+        title=f"Backtest: {b.rung}, forecasts from anchors up to {b.used_rows:,} rows",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+    )
+    for name in (
+        "rows",
+        "measured",
+        f"forecast ({b.curve.level:.0%})",
+        "error",
+        "held",
+        "last anchor's error",
+    ):
+        table.add_column(name, justify="right")
+    for p in b.points:
+        table.add_row(
+            f"{p.rows:,}",
+            f"{p.truth:.3f}",
+            p.forecast.format(),
+            f"{p.error:+.3f}",
+            "yes" if p.covered else "[red]no[/red]",
+            f"{p.last_anchor - p.truth:+.3f}",
+        )
+    console.print(table)
+    console.print(escape(b.sentence), highlight=False)
