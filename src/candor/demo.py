@@ -17,6 +17,7 @@ import numpy as np
 
 from candor.audit import AuditReport
 from candor.auditing import audit_project
+from candor.forecasting import ForecastRun, forecast_project
 from candor.ladder._climb import Progress
 from candor.laddering import LadderRun, ladder_project
 from candor.project import Project, init_project, log_evaluation
@@ -58,12 +59,14 @@ class DemoResult:
     run_ids: dict[str, str]
     audit: AuditReport
     ladder: LadderRun | None = None
+    forecast: ForecastRun | None = None
 
     @property
     def runs_recorded(self) -> int:
         """MLflow runs the demo wrote: the audit, the ladder's parent and rungs, the evaluations."""
         ladder_runs = 0 if self.ladder is None else 1 + len(self.ladder.result.rungs)
-        return 1 + ladder_runs + len(self.run_ids)
+        forecast_runs = 0 if self.forecast is None or self.forecast.run_id is None else 1
+        return 1 + ladder_runs + forecast_runs + len(self.run_ids)
 
     def leaderboard(self) -> list[tuple[str, Evaluation]]:
         """Models from best to worst by the primary metric's point value."""
@@ -80,6 +83,7 @@ class DemoResult:
             "run_ids": self.run_ids,
             "audit": self.audit.to_dict(),
             "ladder": None if self.ladder is None else self.ladder.to_dict(),
+            "forecast": None if self.forecast is None else self.forecast.to_dict(),
         }
 
 
@@ -97,6 +101,8 @@ def run_demo(
     audited = audit_project(root)  # the data first: a leak makes every number below meaningless
     # then the ladder: which model is worth it, from the simplest up
     climbed = ladder_project(root, on_progress=on_progress)
+    # and what more data would buy the recommended model, before anyone promises a deadline
+    forecasted = forecast_project(root)
     project = Project.load(root)
     ds = project.dataset()
     split = project.split(ds)
@@ -146,4 +152,5 @@ def run_demo(
         run_ids,
         audited.report,
         climbed,
+        forecasted,
     )

@@ -3,6 +3,8 @@ metric's best value and never bend downwards."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
@@ -11,32 +13,71 @@ from candor.forecast._fit import fit_family
 
 SIZES = np.geomspace(40, 640, 9)
 X = SIZES / SIZES[-1]
+X_MIN = float(X[0])
 SE = np.full(len(X), 1e-3)
 
-#: shape parameters, plateau and offset of a realistic curve (scores between 0.4 and 0.9)
-TRUTH: dict[str, tuple[np.ndarray, float, float]] = {
-    "pow3": (np.array([0.6]), 0.90, 0.08),
-    "pow4": (np.array([0.7, 1.0]), 0.90, 0.10),
-    "log_power": (np.array([-3.0, 0.8]), 0.90, 0.0),
-    "mmf4": (np.array([0.3, 1.2]), 0.90, 0.40),
-    "exp3": (np.array([3.0]), 0.90, 0.40),
+POW4_BUG = (
+    "bug: pow4's basis shifts x by d * x.min() of the points it is evaluated at, not of the "
+    "anchors it was fitted to, so a fitted pow4 curve gives a different value at a point "
+    "depending on which other points are evaluated with it (a single far point is wrong)"
+)
+
+#: the families' formulas written out independently of the library, with known parameters for a
+#: realistic curve (scores between about 0.4 and 0.9); x is rows / largest anchor, and pow4's d is
+#: in units of the smallest anchor
+TRUTH: dict[str, tuple[Callable[[np.ndarray], np.ndarray], float]] = {
+    "pow3": (lambda x: 0.90 - 0.08 * x**-0.6, 0.90),
+    "pow4": (lambda x: 0.90 - 0.10 * (x + 1.0 * X_MIN) ** -0.7, 0.90),
+    "log_power": (lambda x: 0.90 / (1 + (x / np.exp(-3.0)) ** -0.8), 0.90),
+    "mmf4": (lambda x: (0.5 * 0.3 + 0.9 * x**1.2) / (0.3 + x**1.2), 0.90),
+    "exp3": (lambda x: 0.90 - 0.40 * np.exp(-3.0 * x), 0.90),
 }
 
 
-@pytest.mark.parametrize("name", sorted(FAMILIES))
-def test_family_fitted_to_its_own_noise_free_curve_reproduces_and_extrapolates_it(
+def _xfail_pow4(names: list[str]) -> list[object]:
+    return [
+        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=POW4_BUG)) if n == "pow4" else n
+        for n in names
+    ]
+
+
+def test_every_registered_family_has_a_known_parameter_case() -> None:
+    assert set(FAMILIES) == set(TRUTH)
+
+
+@pytest.mark.parametrize("name", sorted(TRUTH))
+def test_family_fitted_to_its_own_noise_free_curve_reproduces_it_at_the_anchors(
     name: str,
 ) -> None:
-    assert name in TRUTH, f"family {name!r} has no known-parameter case in this test"
-    fam = FAMILIES[name]
-    shape, plateau, offset = TRUTH[name]
-    y = fam.curve(X, shape, plateau, offset)
-    fit = fit_family(fam, X, y, SE, 1.0)
+    truth, plateau = TRUTH[name]
+    y = truth(X)
+    fit = fit_family(FAMILIES[name], X, y, SE, 1.0)
     assert fit is not None
     np.testing.assert_allclose(fit(X), y, atol=1e-4)
-    far = np.array([4.0])
-    assert fit(far)[0] == pytest.approx(fam.curve(far, shape, plateau, offset)[0], abs=1e-3)
     assert fit.plateau == pytest.approx(plateau, abs=5e-3)
+
+
+@pytest.mark.parametrize("name", _xfail_pow4(sorted(TRUTH)))
+def test_family_fitted_to_its_own_noise_free_curve_extrapolates_it_to_four_times(
+    name: str,
+) -> None:
+    truth, _ = TRUTH[name]
+    fit = fit_family(FAMILIES[name], X, truth(X), SE, 1.0)
+    assert fit is not None
+    far = np.array([4.0])
+    assert fit(far)[0] == pytest.approx(truth(far)[0], abs=1e-3)
+
+
+@pytest.mark.parametrize("name", _xfail_pow4(sorted(TRUTH)))
+def test_fitted_curve_value_at_a_point_does_not_depend_on_the_other_points_asked(
+    name: str,
+) -> None:
+    truth, _ = TRUTH[name]
+    fit = fit_family(FAMILIES[name], X, truth(X), SE, 1.0)
+    assert fit is not None
+    together = fit(np.append(X, [2.0, 4.0]))
+    alone = np.array([fit(np.array([v]))[0] for v in np.append(X, [2.0, 4.0])])
+    np.testing.assert_allclose(alone, together, atol=1e-12)
 
 
 @pytest.mark.parametrize("name", sorted(FAMILIES))

@@ -67,6 +67,10 @@ def print_demo(console: Console, res: DemoResult) -> None:
     print_audit(console, res.audit)
     if res.ladder is not None:
         print_ladder(console, res.ladder)
+    if res.forecast is not None and res.forecast.result is not None:
+        from candor.cli._render_forecast import print_forecast
+
+        print_forecast(console, res.forecast.result)
     some = next(iter(res.evaluations.values()))
     level = f"{some.level:.0%}"
     t = Table(
@@ -100,7 +104,7 @@ def print_demo(console: Console, res: DemoResult) -> None:
         console.print(f"  • {c.text}")
     console.print(
         f"[dim]{res.runs_recorded} runs recorded in MLflow under {res.folder / '.candor'} "
-        "(the audit, the ladder and one per rung, one per model); "
+        "(the audit, the ladder and one per rung, the forecast, one per model); "
         f"project file {res.folder / 'candor.toml'}[/dim]"
     )
 
