@@ -25,7 +25,7 @@ _LAZY = {
     "split_dataset": "candor.data",
 }
 
-__all__ = sorted([*_LAZY, "ladder"])
+__all__ = sorted([*_LAZY, "forecast", "ladder"])
 
 
 def __getattr__(name: str) -> Any:
@@ -33,6 +33,9 @@ def __getattr__(name: str) -> Any:
 
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
-    if name == "ladder":  # a callable module: candor.ladder(X, y, ...) climbs the ladder
-        return importlib.import_module("candor.ladder")
+    if name in (
+        "ladder",
+        "forecast",
+    ):  # callable modules: candor.ladder(X, y), candor.forecast(X, y)
+        return importlib.import_module(f"candor.{name}")
     raise AttributeError(f"module 'candor' has no attribute {name!r}")
