@@ -1,0 +1,85 @@
+"""``candor forecast`` on a project, as a user runs it: the rung from the last ladder, JSON out,
+an MLflow run with the anchors, forecasts and the curve as SVG; clear errors for bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from candor.project import Project
+from tests._subprocess import candor
+from tests._subprocess import flat as _flat
+
+
+@pytest.mark.slow
+def test_forecast_takes_the_ladders_recommendation_and_records_the_curve(tmp_path: Path) -> None:
+    assert candor("init --source sklearn:breast_cancer", cwd=tmp_path).returncode == 0
+    climbed = candor("ladder --rungs dummy,linear --json", cwd=tmp_path)
+    assert climbed.returncode == 0, climbed.stderr
+    recommended = json.loads(climbed.stdout)["recommended"]
+
+    res = candor("forecast --scale 2,10 --target-score 0.99 --json", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    fc = out["forecast"]
+    assert fc["rung"] == recommended and out["rung_source"] == "the last ladder's recommendation"
+    assert fc["n_rows"] == 426  # the training split only
+    assert [s["factor"] for s in fc["at_scales"]] == [2.0, 10.0]
+    assert [s["rows"] for s in fc["at_scales"]] == [852, 4260]
+    for s in [fc["at_full"], *fc["at_scales"]]:
+        score = s["score"]
+        assert score["low"] <= score["value"] <= score["high"] <= 1.0
+        assert score["level"] == 0.9
+    sizes = [a["rows"] for a in fc["anchors"]]
+    assert sizes == sorted(sizes) and len(sizes) >= 3 and sizes[-1] <= 213
+    assert fc["rows_needed"]["target"] == 0.99
+    assert "10x the data (4,260 rows)" in fc["sentence"]
+
+    run = Project.load(tmp_path).tracker().get_run(out["mlflow_run_id"])
+    assert run.data.tags["candor.kind"] == "forecast"
+    assert run.data.tags["candor.forecast.rung"] == recommended
+    m = run.data.metrics
+    assert m["forecast_full_roc_auc_low"] <= m["forecast_full_roc_auc"] <= 1.0
+    assert "forecast_x10_roc_auc_high" in m
+    svg = Path(run.info.artifact_uri.removeprefix("file://")) / "learning_curve.svg"
+    assert svg.read_text().startswith("<svg")
+
+    table = candor("forecast --rung linear --no-track", cwd=tmp_path)
+    assert table.returncode == 0, table.stderr
+    text = _flat(table.stdout)
+    assert "Forecast: linear" in text and "plateau" in text and "●" in table.stdout
+
+
+@pytest.mark.slow
+def test_forecast_backtest_reports_its_error_next_to_the_last_anchor(tmp_path: Path) -> None:
+    assert candor("init --source sklearn:digits", cwd=tmp_path).returncode == 0
+    res = candor("forecast --rung naive_bayes --backtest --json --no-track", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    bt = json.loads(res.stdout)["backtest"]
+    assert bt["points"] and all(p["rows"] > bt["forecast_from_rows"] for p in bt["points"])
+    for p in bt["points"]:
+        assert p["error"] == pytest.approx(p["forecast"]["value"] - p["truth"])
+        assert p["covered"] == (p["forecast"]["low"] <= p["truth"] <= p["forecast"]["high"])
+    assert "error" in bt["sentence"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ("forecast", "run `candor ladder` first, or name one with --rung"),
+        ("forecast --rung nope", "unknown rung 'nope'"),
+        ("forecast --rung linear --scale 2,x", "--scale takes positive numbers"),
+        ("forecast --rung linear --scale 0", "--scale takes positive numbers"),
+        ("forecast --rung linear --target-score 1.5", "best possible value"),
+        ("forecast --rung linear --fractions 0.01,0.02", "needs 3"),
+        ("forecast --rung linear --repeats 0", "--repeats must be at least 1"),
+    ],
+)
+def test_forecast_bad_input_gets_one_clear_line(tmp_path: Path, args: str, message: str) -> None:
+    assert candor("init --source sklearn:iris", cwd=tmp_path).returncode == 0
+    res = candor(f"{args} --no-track", cwd=tmp_path)
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    assert "Traceback" not in res.stderr
+    assert message in _flat(res.stderr)
