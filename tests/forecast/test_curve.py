@@ -83,11 +83,6 @@ def test_loss_forecasts_are_in_the_metrics_units_and_fall_with_more_data(
     assert plateau.contains(0.2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: pow4 shifts x by the smallest point asked rather than the smallest anchor, so "
-    "the forecast at n depends on which other sizes are forecast with it",
-)
 @pytest.mark.parametrize("which", ["rising", "loss"])
 def test_the_forecast_at_a_size_does_not_depend_on_the_other_sizes_asked(
     which: str, request: pytest.FixtureRequest
@@ -124,13 +119,6 @@ def test_rows_needed_inverts_a_loss_forecast(loss: LearningCurve) -> None:
     assert needed.estimate.low <= needed.estimate.value <= needed.estimate.high
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: LearningCurve._solve assumes each interval bound rises with n and only checks "
-    "it at max_rows; the pessimistic bound widens with extrapolation distance and falls again, "
-    "so rows_needed reports an unbounded high (and 'never reaches it') even when the pessimistic "
-    "bound does reach the target",
-)
 def test_rows_needed_upper_bound_is_finite_when_the_pessimistic_bound_reaches_the_target(
     rising: LearningCurve,
 ) -> None:

@@ -16,15 +16,9 @@ X = SIZES / SIZES[-1]
 X_MIN = float(X[0])
 SE = np.full(len(X), 1e-3)
 
-POW4_BUG = (
-    "bug: pow4's basis shifts x by d * x.min() of the points it is evaluated at, not of the "
-    "anchors it was fitted to, so a fitted pow4 curve gives a different value at a point "
-    "depending on which other points are evaluated with it (a single far point is wrong)"
-)
-
 #: the families' formulas written out independently of the library, with known parameters for a
 #: realistic curve (scores between about 0.4 and 0.9); x is rows / largest anchor, and pow4's d is
-#: in units of the smallest anchor
+#: in the same units as x
 TRUTH: dict[str, tuple[Callable[[np.ndarray], np.ndarray], float]] = {
     "pow3": (lambda x: 0.90 - 0.08 * x**-0.6, 0.90),
     "pow4": (lambda x: 0.90 - 0.10 * (x + 1.0 * X_MIN) ** -0.7, 0.90),
@@ -32,13 +26,6 @@ TRUTH: dict[str, tuple[Callable[[np.ndarray], np.ndarray], float]] = {
     "mmf4": (lambda x: (0.5 * 0.3 + 0.9 * x**1.2) / (0.3 + x**1.2), 0.90),
     "exp3": (lambda x: 0.90 - 0.40 * np.exp(-3.0 * x), 0.90),
 }
-
-
-def _xfail_pow4(names: list[str]) -> list[object]:
-    return [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=POW4_BUG)) if n == "pow4" else n
-        for n in names
-    ]
 
 
 def test_every_registered_family_has_a_known_parameter_case() -> None:
@@ -57,7 +44,7 @@ def test_family_fitted_to_its_own_noise_free_curve_reproduces_it_at_the_anchors(
     assert fit.plateau == pytest.approx(plateau, abs=5e-3)
 
 
-@pytest.mark.parametrize("name", _xfail_pow4(sorted(TRUTH)))
+@pytest.mark.parametrize("name", sorted(TRUTH))
 def test_family_fitted_to_its_own_noise_free_curve_extrapolates_it_to_four_times(
     name: str,
 ) -> None:
@@ -68,7 +55,7 @@ def test_family_fitted_to_its_own_noise_free_curve_extrapolates_it_to_four_times
     assert fit(far)[0] == pytest.approx(truth(far)[0], abs=1e-3)
 
 
-@pytest.mark.parametrize("name", _xfail_pow4(sorted(TRUTH)))
+@pytest.mark.parametrize("name", sorted(TRUTH))
 def test_fitted_curve_value_at_a_point_does_not_depend_on_the_other_points_asked(
     name: str,
 ) -> None:

@@ -38,6 +38,8 @@ class CostCurve:
     log_sizes: np.ndarray
     level: float
     n_points: int
+    #: (c, a, b) of every exponent the data cannot tell from the chosen one
+    plausible: tuple[tuple[float, float, float], ...] = ()
 
     def _point(self, n: np.ndarray) -> np.ndarray:
         return np.asarray(self.overhead + self.scale * np.power(n, self.exponent))
@@ -50,14 +52,15 @@ class CostCurve:
         lev = 1.0 / len(ls) + ((math.log(n) - float(ls.mean())) ** 2 / sxx if sxx > 0 else 0.0)
         t = float(sps.t.ppf(0.5 + self.level / 2, max(self.df, 1)))
         half = t * self.log_sd * math.sqrt(1.0 + lev)
+        others = [c + a * float(n) ** b for c, a, b in self.plausible] or [point]
         return Estimate(
             point,
-            point * math.exp(-half),
-            point * math.exp(half),
+            min(point, *others) * math.exp(-half),
+            max(point, *others) * math.exp(half),
             self.level,
             self.n_points,
             f"power law {self.what} = c + a n^{self.exponent:.2f}, fitted to {self.n_points} "
-            "measurements; interval from log-space residuals",
+            "measurements; interval from log-space residuals and the exponents the data allow",
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -109,8 +112,12 @@ def fit_cost_curve(
     # as well: a prior pulls the exponent towards PRIOR_EXPONENT unless the data clearly say
     # otherwise (a kernel SVM's 2-3 shows through; noise around a flat line does not become n^3)
     noise = min(f[0] for f in fits) / max(len(v) - 3, 1)
-    score = [f[0] + noise * ((f[3] - PRIOR_EXPONENT) / PRIOR_SD) ** 2 for f in fits]
+    score = np.array([f[0] + noise * ((f[3] - PRIOR_EXPONENT) / PRIOR_SD) ** 2 for f in fits])
     sse, c, a, b = fits[int(np.argmin(score))]
+    # every exponent the data cannot tell from the best (a profile-likelihood region): a forecast
+    # far from the anchors is as uncertain as the spread of these curves
+    cut = float(score.min()) + noise * float(sps.chi2.ppf(level, 1))
+    plausible = tuple((f[1], f[2], f[3]) for f, sc in zip(fits, score, strict=True) if sc <= cut)
     df = max(len(v) - 3, 1)
     return CostCurve(
         what,
@@ -123,4 +130,5 @@ def fit_cost_curve(
         np.log(np.unique(n)),
         level,
         len(v),
+        plausible,
     )

@@ -186,21 +186,22 @@ class LearningCurve:
         )
 
     def _solve(self, bound: int, target: float, hi_n: float) -> float:
-        """Rows at which the point curve (bound 0), its low (1) or high (2) bound reaches ``target``
-        (oriented); inf if it never does below ``hi_n``."""
-
-        def at(n: float) -> float:
-            return float(self._interval(np.array([n]))[bound][0])
-
-        lo_n = 1.0
-        if at(hi_n) < target:
+        """Fewest rows at which the point curve (bound 0), its low (1) or high (2) bound first
+        reaches ``target`` (oriented); inf if it never does below ``hi_n``. The bounds need not
+        rise with n (the interval widens with distance), so the first crossing is found on a grid
+        of log rows and then refined by bisection."""
+        grid = np.geomspace(1.0, hi_n, 400)
+        values = self._interval(grid)[bound]
+        reached = np.flatnonzero(values >= target)
+        if len(reached) == 0:
             return math.inf
-        if at(lo_n) >= target:
-            return lo_n
-        a, b = math.log(lo_n), math.log(hi_n)
-        for _ in range(80):  # bisection on log rows: the curves rise with n
+        k = int(reached[0])
+        if k == 0:
+            return 1.0
+        a, b = math.log(grid[k - 1]), math.log(grid[k])
+        for _ in range(60):
             mid = (a + b) / 2
-            if at(math.exp(mid)) >= target:
+            if float(self._interval(np.array([math.exp(mid)]))[bound][0]) >= target:
                 b = mid
             else:
                 a = mid

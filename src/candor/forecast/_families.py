@@ -94,13 +94,13 @@ def _pow3(s: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     "a - b * (n + d)^-c",
     {
         "c": (np.geomspace(0.05, 3.0, 12), (0.01, 5.0)),
-        "d": (np.array([-0.5, 0, 0.5, 2.0]), (-0.9, 10.0)),
+        "d": (np.array([0.0, 0.02, 0.1, 0.5]), (0.0, 10.0)),
     },
 )
 def _pow4(s: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    # d is in units of the smallest anchor: x + d * x_min stays positive for d > -1
-    shifted = np.maximum(x[None, :] + s[:, 1:2] * x.min(), 1e-12)
-    return np.ones((len(s), len(x))), shifted ** -s[:, :1]
+    # d is in the same units as x (the largest anchor's size): a curve evaluates the same at a
+    # point whatever other points are asked with it
+    return np.ones((len(s), len(x))), (x[None, :] + s[:, 1:2]) ** -s[:, :1]
 
 
 @family(

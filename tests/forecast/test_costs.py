@@ -1,0 +1,126 @@
+"""Cost curves recover the growth of c + a n^b, give intervals that hold the truth, and skip
+measurements that cannot be used."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from candor.forecast import fit_cost_curve
+
+SIZES = np.geomspace(100, 3200, 6).round()
+FAR = 4 * SIZES[-1]
+
+CURVES: dict[int, Callable[[np.ndarray | float], np.ndarray]] = {
+    1: lambda n: np.asarray(0.01 + 1e-5 * np.asarray(n, dtype=float)),
+    2: lambda n: np.asarray(0.01 + 1e-8 * np.asarray(n, dtype=float) ** 2),
+}
+
+
+#: anchors like forecast()'s on a few hundred rows, and a fast model's fit time on them: 4 ms of
+#: fixed overhead plus 2 us a row, so the growing part is a small share of what is measured
+SMALL = np.array([25, 36, 50, 71, 101, 142, 201, 284], dtype=float)
+
+
+def _overhead(n: np.ndarray | float) -> np.ndarray:
+    return np.asarray(0.004 + 2e-6 * np.asarray(n, dtype=float))
+
+
+def _measured(truth: np.ndarray, seed: int, noise: float = 0.05, repeats: int = 5) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return truth * np.exp(rng.normal(0, noise, (repeats, len(truth))))
+
+
+@pytest.mark.parametrize("b", [1, 2])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_cost_curve_recovers_the_exponent_of_c_plus_a_n_to_the_b(b: int, seed: int) -> None:
+    curve = fit_cost_curve(SIZES, _measured(CURVES[b](SIZES), seed))
+    assert curve is not None
+    assert curve.exponent == pytest.approx(b, abs=0.2)
+    assert curve.overhead >= 0 and curve.scale >= 0
+
+
+@pytest.mark.parametrize("b", [1, 2])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_cost_interval_at_four_times_the_largest_size_holds_the_truth(b: int, seed: int) -> None:
+    curve = fit_cost_curve(SIZES, _measured(CURVES[b](SIZES), seed), level=0.90)
+    assert curve is not None
+    est = curve.estimate(FAR)
+    truth = float(CURVES[b](FAR))
+    assert 0 < est.low <= est.value <= est.high
+    assert est.contains(truth), f"{est} does not hold {truth:.4g}"
+    assert est.level == 0.90
+
+
+def test_cost_interval_coverage_over_many_power_law_curves() -> None:
+    hits = total = 0
+    for b in (1, 2):
+        for seed in range(20):
+            curve = fit_cost_curve(SIZES, _measured(CURVES[b](SIZES), 100 + seed))
+            assert curve is not None
+            hits += curve.estimate(FAR).contains(float(CURVES[b](FAR)))
+            total += 1
+    assert hits / total >= 0.80, f"90% interval held the truth in {hits}/{total} cases"
+
+
+def test_cost_interval_holds_the_truth_when_fits_are_overhead_dominated_and_noisy() -> None:
+    # what forecast() meets with a fast model: anchors of 25 to 284 rows, 10 fits each, a fit time
+    # of 4 ms plus 2 us a row with 30% timing noise, forecast for 10x the data (20x the anchor)
+    hits = 0
+    n_curves = 40
+    for seed in range(n_curves):
+        curve = fit_cost_curve(SMALL, _measured(_overhead(SMALL), seed, noise=0.3, repeats=10))
+        assert curve is not None
+        assert curve.exponent < 2.0  # timer noise is not extrapolated as n^2 or n^3
+        hits += curve.estimate(20 * SMALL[-1]).contains(float(_overhead(20 * SMALL[-1])))
+    rate = hits / n_curves
+    assert rate >= 0.75, f"90% interval at 20x held the truth in {rate:.0%} of {n_curves} curves"
+
+
+def test_cost_interval_holds_the_truth_when_fits_are_overhead_dominated_and_precise() -> None:
+    hits = 0
+    n_curves = 60
+    for seed in range(n_curves):
+        curve = fit_cost_curve(SMALL, _measured(_overhead(SMALL), seed, noise=0.1, repeats=10))
+        assert curve is not None
+        hits += curve.estimate(20 * SMALL[-1]).contains(float(_overhead(20 * SMALL[-1])))
+    rate = hits / n_curves
+    assert rate >= 0.80, f"90% interval at 20x held the truth in {rate:.0%} of {n_curves} curves"
+
+
+def test_zeros_and_nans_are_ignored() -> None:
+    clean = _measured(CURVES[1](SIZES), 0)
+    dirty = clean.copy()
+    dirty[0, 1] = np.nan
+    dirty[2, 3] = 0.0
+    dirty[4, 5] = -1.0
+    dirty[3, 0] = np.inf
+    keep = np.isfinite(dirty) & (dirty > 0)
+    # the same measurements, given one per row with the unusable ones simply left out
+    expected = fit_cost_curve(np.broadcast_to(SIZES, clean.shape)[keep], clean[keep])
+    # a size whose every measurement is unusable adds nothing
+    sizes = np.append(SIZES, 6400.0)
+    dirty = np.hstack([dirty, np.zeros((len(dirty), 1))])
+    got = fit_cost_curve(sizes, dirty)
+    assert got is not None and expected is not None
+    assert got.n_points == int(keep.sum())
+    assert got.exponent == expected.exponent
+    assert got.overhead == pytest.approx(expected.overhead)
+    assert got.scale == pytest.approx(expected.scale)
+    assert got.estimate(FAR).value == pytest.approx(expected.estimate(FAR).value)
+    assert np.isfinite(got.estimate(FAR).high)
+
+
+def test_a_single_usable_size_gives_no_curve() -> None:
+    values = np.array([[0.5, 0.0, np.nan], [0.6, np.nan, 0.0]])
+    assert fit_cost_curve([100, 200, 400], values) is None
+    assert fit_cost_curve([100], [[0.1, 0.2]]) is None
+
+
+def test_one_measurement_per_size_is_accepted() -> None:
+    curve = fit_cost_curve(SIZES, CURVES[2](SIZES))
+    assert curve is not None
+    assert curve.exponent == pytest.approx(2, abs=0.05)
+    assert curve.estimate(FAR).value == pytest.approx(float(CURVES[2](FAR)), rel=0.02)

@@ -1,0 +1,274 @@
+"""``forecast`` and ``backtest`` on real data sets: figures with intervals, words that say them,
+plain data for JSON, and clear refusals of input they cannot use."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
+
+from candor.errors import DataError
+from candor.forecast import BacktestResult, ForecastResult, backtest, forecast
+from candor.ladder._rungs import RUNGS, Context, rung
+
+
+@pytest.fixture(scope="module")
+def cancer() -> tuple[pd.DataFrame, pd.Series]:
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def result(cancer: tuple[pd.DataFrame, pd.Series]) -> ForecastResult:
+    X, y = cancer
+    return forecast(X, y, rung="linear", scales=[10, 2], target_score=0.99, seed=0)
+
+
+# ---- a forecast --------------------------------------------------------------------------------
+
+
+def test_forecast_at_full_data_is_a_score_with_an_interval_within_the_metrics_range(
+    result: ForecastResult,
+) -> None:
+    score = result.at_full.score
+    assert 0.0 <= score.low <= score.value <= score.high <= 1.0
+    assert score.level == 0.9
+    assert result.at_full.factor == 1.0
+    assert result.at_full.rows == result.n_rows == 569
+    assert result.task == "binary" and result.metric == "roc_auc"
+
+
+def test_forecast_scales_come_in_order_of_factor(result: ForecastResult) -> None:
+    assert [s.factor for s in result.at_scales] == [2.0, 10.0]
+    assert [s.rows for s in result.at_scales] == [1138, 5690]
+    for s in result.at_scales:
+        assert 0.0 <= s.score.low <= s.score.value <= s.score.high <= 1.0
+
+
+def test_forecast_fit_time_is_positive_and_grows_with_data(result: ForecastResult) -> None:
+    full = result.at_full.fit_seconds
+    assert full is not None
+    assert 0 < full.low <= full.value <= full.high
+    far = result.at_scales[-1].fit_seconds
+    assert far is not None and far.value >= full.value
+
+
+def test_forecast_anchors_are_nested_sizes_below_the_training_rows(result: ForecastResult) -> None:
+    sizes = [int(s) for s in result.anchors.sizes]
+    assert sizes == sorted(sizes) and len(sizes) >= 3
+    assert sizes[-1] < result.n_rows
+    assert result.anchors.scores.shape[1] == len(sizes)
+
+
+def test_forecast_sentence_states_the_rows_and_the_scaled_data(result: ForecastResult) -> None:
+    assert "569 rows" in result.sentence
+    assert "x the data" in result.sentence
+    assert "5,690 rows" in result.sentence
+    assert "0.99" in result.sentence  # the target score asked about
+
+
+def test_forecast_plateau_and_rows_needed_are_consistent(result: ForecastResult) -> None:
+    p = result.plateau
+    assert p.low <= p.value <= p.high <= 1.0
+    rn = result.rows_needed
+    assert rn is not None and rn.target == 0.99
+    if rn.reachable:
+        assert rn.estimate is not None and rn.estimate.low <= rn.estimate.value
+    else:
+        assert rn.reason
+
+
+def test_forecast_to_dict_is_plain_data_with_the_anchors(result: ForecastResult) -> None:
+    d = result.to_dict()
+    text = json.dumps(d, default=str)
+    back = json.loads(text)
+    assert [a["rows"] for a in back["anchors"]] == [int(s) for s in result.anchors.sizes]
+    assert back["rung"] == "linear"
+    assert back["at_full"]["score"]["value"] == pytest.approx(result.at_full.score.value)
+    assert [s["factor"] for s in back["at_scales"]] == [2.0, 10.0]
+    assert set(back["families"]) == set(result.curve.fits)
+
+
+def test_forecast_is_reproducible_with_the_same_seed(
+    cancer: tuple[pd.DataFrame, pd.Series],
+) -> None:
+    X, y = cancer
+    a = forecast(X, y, rung="naive_bayes", scales=[2], repeats=1, seed=3)
+    b = forecast(X, y, rung="naive_bayes", scales=[2], repeats=1, seed=3)
+    np.testing.assert_array_equal(a.anchors.scores, b.anchors.scores)
+    assert a.at_scales[0].score.value == b.at_scales[0].score.value
+
+
+# ---- bad input ---------------------------------------------------------------------------------
+
+
+def test_an_unknown_rung_is_refused_with_the_known_ones(
+    cancer: tuple[pd.DataFrame, pd.Series],
+) -> None:
+    X, y = cancer
+    with pytest.raises(DataError, match="unknown rung") as err:
+        forecast(X, y, rung="no_such_rung")
+    assert "linear" in str(err.value)
+
+
+def test_a_rung_that_does_not_apply_to_the_task_is_refused() -> None:
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    with pytest.raises(DataError, match="does not apply") as err:
+        forecast(X, y, rung="naive_bayes")
+    assert "naive_bayes" in str(err.value) and "regression" in str(err.value)
+
+
+def test_too_few_rows_for_three_anchors_are_refused(
+    cancer: tuple[pd.DataFrame, pd.Series],
+) -> None:
+    X, y = cancer
+    rows = np.concatenate([np.flatnonzero(y == 0)[:20], np.flatnonzero(y == 1)[:20]])
+    with pytest.raises(DataError, match="needs 3") as err:
+        forecast(X.iloc[rows], y.iloc[rows], rung="linear")
+    assert "more data or larger fractions" in str(err.value)
+
+
+def test_a_target_score_above_the_metrics_best_is_refused(
+    cancer: tuple[pd.DataFrame, pd.Series],
+) -> None:
+    X, y = cancer
+    with pytest.raises(DataError, match="best possible value") as err:
+        forecast(X, y, rung="linear", target_score=1.2)
+    assert "no amount of data" in str(err.value)
+
+
+@pytest.mark.parametrize("scales", [[0, 2], [-1.0], [2, -10]])
+def test_non_positive_scales_are_refused(
+    cancer: tuple[pd.DataFrame, pd.Series], scales: list[float]
+) -> None:
+    X, y = cancer
+    with pytest.raises(DataError, match="scales must be positive"):
+        forecast(X, y, rung="linear", scales=scales)
+
+
+@pytest.mark.parametrize("fractions", [[0, 0.25, 0.5], [0.25, 0.5, 1.5]])
+def test_fractions_outside_zero_to_one_are_refused(
+    cancer: tuple[pd.DataFrame, pd.Series], fractions: list[float]
+) -> None:
+    X, y = cancer
+    with pytest.raises(DataError, match="fractions"):
+        forecast(X, y, rung="linear", fractions=fractions)
+
+
+# ---- a rung that fails on small subsets ----------------------------------------------------------
+
+
+class _NeedsRows:
+    """Logistic regression that refuses to fit on fewer than ``min_rows`` rows."""
+
+    def __init__(self, min_rows: int) -> None:
+        self.min_rows = min_rows
+
+    def fit(self, X: pd.DataFrame, y: np.ndarray) -> _NeedsRows:
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        if len(X) < self.min_rows:
+            raise ValueError(f"too few rows to fit: {len(X)} < {self.min_rows}")
+        self.model_ = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+        self.model_.fit(X, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return np.asarray(self.model_.predict(X))
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return np.asarray(self.model_.predict_proba(X))
+
+
+@pytest.fixture
+def picky_rung() -> Iterator[Callable[[int], str]]:
+    """Register rungs that fail below a number of rows; remove them afterwards."""
+    added: list[str] = []
+
+    def make(min_rows: int) -> str:
+        name = f"_test_needs_{min_rows}_rows"
+
+        @rung(name, "picky logistic regression", "linear")
+        def _build(ctx: Context) -> Any:
+            return _NeedsRows(min_rows)
+
+        added.append(name)
+        return name
+
+    yield make
+    for name in added:
+        RUNGS.pop(name, None)
+
+
+def test_a_rung_failing_on_small_anchors_is_forecast_from_the_larger_ones(
+    cancer: tuple[pd.DataFrame, pd.Series], picky_rung: Callable[[int], str]
+) -> None:
+    X, y = cancer
+    name = picky_rung(100)
+    res = forecast(X, y, rung=name, scales=[2], repeats=1)
+    failed = ~np.isfinite(res.anchors.scores).any(axis=0)
+    assert (res.anchors.sizes[failed] < 100).all() and failed.any()
+    assert (np.isfinite(res.anchors.scores[:, res.anchors.sizes >= 100])).all()
+    assert len(res.curve.anchors.sizes) >= 3
+    assert res.curve.anchors.sizes.min() >= 100
+    assert any("fits that failed" in w and "too few rows" in w for w in res.warnings), res.warnings
+    assert 0 <= res.at_full.score.low <= res.at_full.score.value <= res.at_full.score.high <= 1
+
+
+def test_a_rung_failing_on_all_but_two_anchors_is_refused_naming_the_failure(
+    cancer: tuple[pd.DataFrame, pd.Series], picky_rung: Callable[[int], str]
+) -> None:
+    X, y = cancer
+    name = picky_rung(200)
+    with pytest.raises(DataError, match="needs 3") as err:
+        forecast(X, y, rung=name, scales=[2], repeats=1)
+    message = str(err.value)
+    assert "too few rows to fit" in message
+    assert "another rung" in message
+
+
+def test_the_temporary_rungs_are_gone_after_their_tests() -> None:
+    assert not [k for k in RUNGS if k.startswith("_test_needs_")]
+
+
+# ---- backtest ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def digits_backtest() -> BacktestResult:
+    X, y = load_digits(return_X_y=True, as_frame=True)
+    return backtest(X, y, rung="naive_bayes", repeats=1)
+
+
+def test_backtest_forecasts_sizes_beyond_the_rows_it_used(digits_backtest: BacktestResult) -> None:
+    bt = digits_backtest
+    assert bt.points
+    assert all(p.rows > bt.used_rows for p in bt.points)
+    assert [p.rows for p in bt.points] == sorted(p.rows for p in bt.points)
+    assert bt.curve.anchors.sizes.max() == bt.used_rows
+    for p in bt.points:
+        assert p.forecast.low <= p.forecast.value <= p.forecast.high
+        assert p.error == pytest.approx(p.forecast.value - p.truth)
+
+
+def test_backtest_sentence_reports_the_error(digits_backtest: BacktestResult) -> None:
+    assert "error" in digits_backtest.sentence
+    assert f"{digits_backtest.final.rows:,} rows" in digits_backtest.sentence
+    d = json.loads(json.dumps(digits_backtest.to_dict(), default=str))
+    assert d["forecast_from_rows"] == digits_backtest.used_rows
+    assert 0.0 <= d["coverage"] <= 1.0
+
+
+def test_backtest_with_too_few_rows_is_refused(cancer: tuple[pd.DataFrame, pd.Series]) -> None:
+    X, y = cancer
+    rows = np.concatenate([np.flatnonzero(y == 0)[:40], np.flatnonzero(y == 1)[:40]])
+    with pytest.raises(DataError, match="too few to backtest"):
+        backtest(X.iloc[rows], y.iloc[rows], rung="linear")
