@@ -332,7 +332,10 @@ def _check_rung(rung: str, task: str) -> None:
         raise DataError(f"unknown rung {rung!r}; known: {', '.join(RUNGS)}")
     r = RUNGS[rung]
     if task not in r.tasks:
-        raise DataError(f"rung {rung!r} does not apply to a {task} task")
+        fits = [k for k, v in RUNGS.items() if task in v.tasks]
+        raise DataError(
+            f"rung {rung!r} does not apply to a {task} task; use one of {', '.join(fits)}"
+        )
     if r.needs is not None and importlib.util.find_spec(r.needs) is None:
         raise DataError(f"rung {rung!r} needs {r.needs}, which is not installed")
 
