@@ -116,9 +116,7 @@ def forecast_project(
     cfg = project.config
     ds = project.dataset()
     split = project.split(ds)
-    frame = ds.frame
-    roles = {ds.target, ds.group, ds.time}
-    features = [c for c in frame.columns if c not in roles]
+    frame, features = ds.frame, ds.features
     train = frame.iloc[split.train]
     tracker = project.tracker()
     source = "given"

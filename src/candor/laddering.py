@@ -168,9 +168,7 @@ def ladder_project(
     cfg = project.config
     ds = project.dataset()
     split = project.split(ds)
-    frame = ds.frame
-    roles = {ds.target, ds.group, ds.time}
-    features = [c for c in frame.columns if c not in roles]
+    frame, features = ds.frame, ds.features
     train, test = frame.iloc[split.train], frame.iloc[split.test]
     result = ladder(
         train[features],

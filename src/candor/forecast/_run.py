@@ -340,6 +340,67 @@ def _check_rung(rung: str, task: str) -> None:
         raise DataError(f"rung {rung!r} needs {r.needs}, which is not installed")
 
 
+@dataclass(frozen=True)
+class _Setup:
+    """What a forecast and a backtest share: checked data, the metric, and the folds."""
+
+    X: pd.DataFrame
+    y: np.ndarray
+    rung: str
+    task: str
+    classes: int
+    metric: Metric
+    folds: list[tuple[np.ndarray, np.ndarray]]
+    seed: int
+
+    @property
+    def pool(self) -> int:
+        """The fewest training rows of any fold: the largest anchor that fits every fold."""
+        return min(len(tr) for tr, _ in self.folds)
+
+    def measure(
+        self, sizes: list[int], repeats: int | None, n_jobs: int, on_progress: Progress | None
+    ) -> AnchorRun:
+        return measure_anchors(
+            self.X,
+            self.y,
+            rung=self.rung,
+            task=self.task,
+            metric=self.metric,
+            classes=self.classes,
+            sizes=sizes,
+            folds=self.folds,
+            repeats=repeats or _auto_repeats(len(self.X)),
+            seed=self.seed,
+            n_jobs=n_jobs,
+            on_progress=on_progress,
+        )
+
+
+def _set_up(
+    X: pd.DataFrame,
+    y: Any,
+    rung: str,
+    task: str | None,
+    metric: str | None,
+    groups: Any,
+    time_order: Any,
+    seed: int,
+) -> _Setup:
+    from candor.ladder._climb import _folds
+
+    X, y_arr, task, classes, m = _prepare(X, y, task, metric)
+    _check_rung(rung, task)
+    folds = _folds(
+        y_arr,
+        task,
+        None if groups is None else np.asarray(groups),
+        None if time_order is None else np.asarray(time_order),
+        seed,
+    )
+    return _Setup(X, y_arr, rung, task, classes, m, folds, seed)
+
+
 def anchor_sizes(
     n_train: int, fractions: Any, n_classes: int, pool: int
 ) -> tuple[list[int], list[str]]:
@@ -454,11 +515,9 @@ def forecast(
     >>> 0.9 < result.at_full.score.value <= 1.0
     True
     """
-    from candor.ladder._climb import _folds
-
     began = time.perf_counter()
-    X, y_arr, task, classes, m = _prepare(X, y, task, metric)
-    _check_rung(rung, task)
+    setup = _set_up(X, y, rung, task, metric, groups, time_order, seed)
+    m, classes, n = setup.metric, setup.classes, len(setup.X)
     best = _best_value(m)
     if target_score is not None and (
         (m.greater_is_better and target_score > best)
@@ -471,32 +530,14 @@ def forecast(
     scales = sorted({float(s) for s in scales})
     if any(s <= 0 for s in scales):
         raise DataError(f"scales must be positive multiples of the data; got {scales}")
-    n = len(X)
-    g = None if groups is None else np.asarray(groups)
-    times = None if time_order is None else np.asarray(time_order)
-    folds = _folds(y_arr, task, g, times, seed)
-    pool = min(len(tr) for tr, _ in folds)
-    sizes, notes = anchor_sizes(n, fractions, classes, pool)
+    sizes, notes = anchor_sizes(n, fractions, classes, setup.pool)
     if len(sizes) < 3:
         raise DataError(
             f"{n:,} rows give {len(sizes)} anchor(s) of at least "
             f"{max(MIN_ANCHOR_ROWS, 2 * classes)} rows for the fractions asked; a learning curve "
             "needs 3. Use more data or larger fractions (e.g. 0.1,0.2,0.4)"
         )
-    anchors = measure_anchors(
-        X,
-        y_arr,
-        rung=rung,
-        task=task,
-        metric=m,
-        classes=classes,
-        sizes=sizes,
-        folds=folds,
-        repeats=repeats or _auto_repeats(n),
-        seed=seed,
-        n_jobs=n_jobs,
-        on_progress=on_progress,
-    )
+    anchors = setup.measure(sizes, repeats, n_jobs, on_progress)
     curve, time_curve, mem_curve = _fit_curves(anchors, m, level, seed)
 
     def at(factor: float) -> ScaleForecast:
@@ -518,7 +559,7 @@ def forecast(
     last = float(curve.anchors.mean[-1])
     result = ForecastResult(
         rung,
-        task,
+        setup.task,
         m.name,
         m.label,
         n,
@@ -637,42 +678,19 @@ def backtest(
     The forecast at the largest size (all of a fold's training rows) is the headline: its error,
     whether the interval held it, and the error of simply quoting the last visible anchor.
     """
-    from candor.ladder._climb import _folds
-
-    X, y_arr, task, classes, m = _prepare(X, y, task, metric)
-    _check_rung(rung, task)
-    folds = _folds(
-        y_arr,
-        task,
-        None if groups is None else np.asarray(groups),
-        None if time_order is None else np.asarray(time_order),
-        seed,
-    )
-    pool = min(len(tr) for tr, _ in folds)
-    fractions = [pool / len(X) * 2.0 ** (-k / 2) for k in range(0, 11)]
-    sizes, _ = anchor_sizes(len(X), fractions, classes, pool)
+    setup = _set_up(X, y, rung, task, metric, groups, time_order, seed)
+    m, classes, pool, n = setup.metric, setup.classes, setup.pool, len(setup.X)
+    fractions = [pool / n * 2.0 ** (-k / 2) for k in range(0, 11)]
+    sizes, _ = anchor_sizes(n, fractions, classes, pool)
     # sizes are rounded: an anchor a hair above the share (114 of 455 rows) still counts as in it
     visible = [s for s in sizes if s <= share * pool * 1.01]
     if len(visible) < 3:
         raise DataError(
-            f"{len(X):,} rows are too few to backtest: anchors at no more than {share:.0%} of "
+            f"{n:,} rows are too few to backtest: anchors at no more than {share:.0%} of "
             f"{pool:,} rows give {len(visible)} of at least {max(MIN_ANCHOR_ROWS, 2 * classes)} "
             "rows; a learning curve needs 3"
         )
-    anchors = measure_anchors(
-        X,
-        y_arr,
-        rung=rung,
-        task=task,
-        metric=m,
-        classes=classes,
-        sizes=sizes,
-        folds=folds,
-        repeats=repeats or _auto_repeats(len(X)),
-        seed=seed,
-        n_jobs=n_jobs,
-        on_progress=on_progress,
-    )
+    anchors = setup.measure(sizes, repeats, n_jobs, on_progress)
     k = len(visible)
     small = AnchorRun(
         anchors.sizes[:k],
