@@ -93,7 +93,11 @@ def print_forecast(console: Console, r: ForecastResult) -> None:
     console.print(escape(r.sentence), highlight=False)
     for w in r.warnings:
         console.print(f"[yellow]note:[/yellow] {escape(w)}", highlight=False)
-    console.print(f"[dim]{escape(r.curve.method)}[/dim]", highlight=False)
+    methods = [r.curve.method] + [
+        c.estimate(r.n_rows).method for c in (r.time_curve, r.memory_curve) if c is not None
+    ]
+    for method in methods:
+        console.print(f"[dim]{escape(method)}[/dim]", highlight=False)
 
 
 def print_backtest(console: Console, b: BacktestResult) -> None:
@@ -104,7 +108,7 @@ def print_backtest(console: Console, b: BacktestResult) -> None:
     )
     for name in (
         "rows",
-        "measured",
+        f"measured ({b.curve.level:.0%})",
         f"forecast ({b.curve.level:.0%})",
         "error",
         "held",
@@ -114,7 +118,7 @@ def print_backtest(console: Console, b: BacktestResult) -> None:
     for p in b.points:
         table.add_row(
             f"{p.rows:,}",
-            f"{p.truth:.3f}",
+            p.measured.format(),
             p.forecast.format(),
             f"{p.error:+.3f}",
             "yes" if p.covered else "[red]no[/red]",

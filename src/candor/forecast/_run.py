@@ -139,9 +139,14 @@ class ForecastResult:
 @dataclass(frozen=True)
 class BacktestPoint:
     rows: int
-    truth: float
+    #: the score measured at ``rows`` (mean of the repeats, t interval)
+    measured: Estimate
     forecast: Estimate
     last_anchor: float
+
+    @property
+    def truth(self) -> float:
+        return self.measured.value
 
     @property
     def error(self) -> float:
@@ -155,6 +160,7 @@ class BacktestPoint:
         return {
             "rows": self.rows,
             "truth": self.truth,
+            "measured": self.measured.to_dict(),
             "forecast": self.forecast.to_dict(),
             "error": self.error,
             "covered": self.covered,
@@ -582,6 +588,27 @@ def forecast(
     return result
 
 
+def repeat_mean(values: np.ndarray, level: float) -> Estimate | None:
+    """The mean of one anchor's repeats with its t interval; None when no repeat has a score."""
+    from scipy import stats as sps
+
+    a = np.asarray(values, dtype=float)
+    a = a[np.isfinite(a)]
+    if len(a) == 0:
+        return None
+    mean = float(a.mean())
+    half = 0.0
+    if len(a) > 1:
+        half = float(sps.t.ppf(0.5 + level / 2, len(a) - 1) * a.std(ddof=1) / math.sqrt(len(a)))
+    return Estimate(mean, mean - half, mean + half, level, len(a), f"t over {len(a)} repeats")
+
+
+def _largest_anchor(r: ForecastResult) -> Estimate:
+    est = repeat_mean(r.curve.anchors.scores[:, -1], r.curve.level)
+    assert est is not None  # the curve keeps only anchors with a score
+    return est
+
+
 # ---- words ------------------------------------------------------------------------------------
 
 
@@ -624,8 +651,8 @@ def forecast_sentence(r: ForecastResult) -> str:
     pct = f"{r.curve.level:.0%}"
     out = [
         f"Trained on all {r.n_rows:,} rows, expect {_scale_clause(r.at_full, r.metric_label)} "
-        f"({pct} intervals; the largest anchor, {int(r.anchors.sizes[-1]):,} rows, scored "
-        f"{r.last_anchor * r.curve.sign:.3f})."
+        f"({pct} intervals; the largest anchor, {int(r.curve.anchors.sizes[-1]):,} rows, scored "
+        f"{_largest_anchor(r).format()})."
     ]
     if r.at_scales:
         s = r.at_scales[-1]
@@ -703,15 +730,15 @@ def backtest(
     last = float(np.nanmean(anchors.scores[:, k - 1]))
     points = []
     for j in range(k, len(sizes)):
-        truth = float(np.nanmean(anchors.scores[:, j]))
-        if math.isfinite(truth):
-            points.append(BacktestPoint(int(sizes[j]), truth, curve.estimate(sizes[j]), last))
+        measured = repeat_mean(anchors.scores[:, j], level)
+        if measured is not None:
+            points.append(BacktestPoint(int(sizes[j]), measured, curve.estimate(sizes[j]), last))
     if not points:
         raise DataError("no hidden anchor could be fitted and scored: nothing to backtest")
     f = points[-1]
     sentence = (
         f"From anchors up to {visible[-1]:,} rows, the forecast for {f.rows:,} rows was "
-        f"{f.forecast.format()} and {m.label} {f.truth:.3f} was measured: an error of "
+        f"{f.forecast.format()} and {m.label} {f.measured.format()} was measured: an error of "
         f"{f.error:+.3f}, {'inside' if f.covered else 'outside'} the {level:.0%} interval "
         f"(quoting the last anchor, {last:.3f}, would have erred by {last - f.truth:+.3f})."
     )
