@@ -211,3 +211,25 @@ def test_weights_cover_the_fitted_families_and_sum_to_one(rising: LearningCurve)
     assert set(rising.weights) <= set(rising.fits)
     assert sum(rising.weights.values()) == pytest.approx(1.0)
     assert all(w >= 0 for w in rising.weights.values())
+
+
+def test_a_target_already_met_by_the_smallest_anchor_says_so() -> None:
+    n = np.array([40.0, 80, 160, 320, 640])
+    curve = fit_learning_curve(n, _noisy(0.9 - 0.5 * n**-0.5, 0.002, 3), n_boot=20)
+    needed = curve.rows_needed(0.5)
+    assert needed.reachable and needed.estimate is None
+    assert "already reached at the smallest anchor" in needed.reason
+
+
+def test_the_band_never_leaves_the_metrics_range_for_bounded_metrics() -> None:
+    n = np.array([20.0, 28, 40, 57, 80])
+    scores = _noisy(0.8 - 2.0 * n**-0.7, 0.05, 4)
+    curve = fit_learning_curve(n, np.clip(scores, 0, 1), worst=0.0, n_boot=30)
+    _, low, high = curve.predict(np.geomspace(20, 1e5, 30))
+    assert (low >= 0.0).all() and (high <= 1.0).all()
+
+
+def test_a_constant_curve_is_called_constant_not_noisy() -> None:
+    curve = fit_learning_curve([30, 60, 120], np.full((5, 3), 0.5), n_boot=10)
+    assert any("does not change with more data" in w for w in curve.warnings)
+    assert not any("noisy" in w for w in curve.warnings)

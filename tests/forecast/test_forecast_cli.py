@@ -75,6 +75,10 @@ def test_forecast_backtest_reports_its_error_next_to_the_last_anchor(tmp_path: P
         ("forecast --rung linear --target-score 1.5", "best possible value"),
         ("forecast --rung linear --fractions 0.01,0.02", "needs 3"),
         ("forecast --rung linear --repeats 0", "--repeats must be at least 1"),
+        ("forecast --rung cnn", "the cnn rung needs image data"),
+        ("forecast --rung linear --fractions 0,2", "such as 0.1,0.2,0.4"),
+        ("forecast --rung linear --target-score nan", "the target score must be a number"),
+        ("forecast --rung linear --scale 1e9", "between 0 and 1000"),
     ],
 )
 def test_forecast_bad_input_gets_one_clear_line(tmp_path: Path, args: str, message: str) -> None:

@@ -130,7 +130,9 @@ def test_too_few_rows_for_three_anchors_are_refused(
     rows = np.concatenate([np.flatnonzero(y == 0)[:20], np.flatnonzero(y == 1)[:20]])
     with pytest.raises(DataError, match="needs 3") as err:
         forecast(X.iloc[rows], y.iloc[rows], rung="linear")
-    assert "more data or larger fractions" in str(err.value)
+    assert "Use more data" in str(err.value) and "each cross-validation fold trains on" in str(
+        err.value
+    )
 
 
 def test_a_target_score_above_the_metrics_best_is_refused(
@@ -142,12 +144,12 @@ def test_a_target_score_above_the_metrics_best_is_refused(
     assert "no amount of data" in str(err.value)
 
 
-@pytest.mark.parametrize("scales", [[0, 2], [-1.0], [2, -10]])
-def test_non_positive_scales_are_refused(
+@pytest.mark.parametrize("scales", [[0, 2], [-1.0], [2, -10], [1e9]])
+def test_non_positive_or_absurd_scales_are_refused(
     cancer: tuple[pd.DataFrame, pd.Series], scales: list[float]
 ) -> None:
     X, y = cancer
-    with pytest.raises(DataError, match="scales must be positive"):
+    with pytest.raises(DataError, match="scales must be multiples of the data between 0 and"):
         forecast(X, y, rung="linear", scales=scales)
 
 

@@ -23,7 +23,7 @@ app = typer.Typer(
 )
 # piped or redirected output is not cut to 80 columns: intervals must survive in logs and files
 console = Console(width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 
 def _version(value: bool) -> None:
@@ -309,7 +309,7 @@ def ladder_cmd(
     print_ladder(console, run)
 
 
-def _numbers(text: str | None, option: str) -> list[float] | None:
+def _numbers(text: str | None, option: str, example: str) -> list[float] | None:
     if text is None:
         return None
     try:
@@ -318,7 +318,7 @@ def _numbers(text: str | None, option: str) -> list[float] | None:
         values = []
     if not values or not all(v > 0 for v in values):
         raise CandorError(
-            f"{option} takes positive numbers separated by commas, such as 2,5,10; got {text!r}"
+            f"{option} takes positive numbers separated by commas, such as {example}; got {text!r}"
         )
     return values
 
@@ -365,8 +365,8 @@ def forecast_cmd(
         )
     if repeats is not None and repeats < 1:
         raise CandorError(f"--repeats must be at least 1, got {repeats}")
-    scales = _numbers(scale, "--scale") or []
-    fr = _numbers(fractions, "--fractions") or list(DEFAULT_FRACTIONS)
+    scales = _numbers(scale, "--scale", "2,5,10") or []
+    fr = _numbers(fractions, "--fractions", "0.1,0.2,0.4") or list(DEFAULT_FRACTIONS)
     with err_console.status("Measuring the learning curve...") as status:
 
         def progress(event: str, info: dict[str, object]) -> None:

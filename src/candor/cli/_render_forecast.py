@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from candor.forecast import BacktestResult, ForecastResult, format_bytes, format_seconds
+from candor.report._forecast_html import plot_range
 from candor.stats import Estimate
 
 
@@ -25,10 +26,8 @@ def curve_plot(r: ForecastResult, width: int = 64, height: int = 12) -> Text:
     cols = np.exp(np.linspace(lx0, lx1, width))
     point, low, high = r.curve.predict(cols)
     means = np.nanmean(r.anchors.scores, axis=0)
-    values = np.concatenate([low, high, means[np.isfinite(means)]])
-    y0, y1 = float(np.min(values)), float(np.max(values))
-    if y1 - y0 < 1e-9:
-        y0, y1 = y0 - 0.01, y1 + 0.01
+    y0, y1 = plot_range(point, low, high, means)
+    low, high = np.maximum(low, y0), np.minimum(high, y1)
     grid = [[" "] * width for _ in range(height)]
 
     def row(v: float) -> int:
@@ -37,14 +36,17 @@ def curve_plot(r: ForecastResult, width: int = 64, height: int = 12) -> Text:
     def col(n: float) -> int:
         return round((math.log(n) - lx0) / (lx1 - lx0) * (width - 1))
 
-    for j in range(width):
+    # the curve is drawn only where it was fitted and beyond: anchors left out (a model that had not
+    # started learning) are shown, but the curve does not pretend to pass through them
+    fitted = cols >= float(r.curve.anchors.sizes.min()) * 0.999
+    for j in np.flatnonzero(fitted):
         for i in range(row(high[j]), row(low[j]) + 1):
             grid[i][j] = "░"
     full = col(r.n_rows)
     for i in range(height):
         if grid[i][full] == " ":
             grid[i][full] = "┊"
-    for j in range(width):
+    for j in np.flatnonzero(fitted):
         grid[row(point[j])][j] = "─"
     for n, m in zip(sizes, means, strict=True):
         if np.isfinite(m):
@@ -73,11 +75,26 @@ def _range(e: Estimate | None, fmt: Callable[[float], str]) -> str:
     return f"{fmt(e.value)} ({fmt(e.low)} to {fmt(e.high)})"
 
 
+def _rung_label(name: str, task: str) -> str:
+    from candor.ladder._rungs import RUNGS
+
+    return f"{name} ({RUNGS[name].label_for(task)})" if name in RUNGS else name
+
+
 def print_forecast(console: Console, r: ForecastResult) -> None:
-    title = f"Forecast: {r.rung}, {r.metric_label} ({r.curve.level:.0%} intervals)"
+    rung = _rung_label(r.rung, r.task)
+    console.print(f"[bold]Learning curve: {escape(rung)}, {escape(r.metric_label)}[/bold]")
     console.print(curve_plot(r))
+    console.print(
+        f"[dim]● anchors (mean of the repeats)  ─ forecast  ░ {r.curve.level:.0%} interval  "
+        "▲ forecasts at each scale  ┊ all the rows at hand[/dim]"
+    )
+    title = (
+        f"Forecast: {rung}, {r.metric_label} ({r.curve.level:.0%} intervals; "
+        f"n = {int(r.curve.anchors.repeats.sum())} fits at {len(r.curve.anchors.sizes)} anchors)"
+    )
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
-    for name in ("data", "rows", r.metric_label, "fit time", "peak memory", ""):
+    for name in ("data", "rows", r.metric_label, "fit time", "peak memory", "note"):
         table.add_column(name, justify="right" if name == "rows" else "left")
     for label, s in [("all rows", r.at_full)] + [(f"{s.factor:g}x", s) for s in r.at_scales]:
         table.add_row(
@@ -102,7 +119,8 @@ def print_forecast(console: Console, r: ForecastResult) -> None:
 
 def print_backtest(console: Console, b: BacktestResult) -> None:
     table = Table(
-        title=f"Backtest: {b.rung}, forecasts from anchors up to {b.used_rows:,} rows",
+        title=f"Backtest: {_rung_label(b.rung, b.task)}, forecasts from anchors up to "
+        f"{b.used_rows:,} rows",
         box=box.SIMPLE_HEAD,
         title_justify="left",
     )

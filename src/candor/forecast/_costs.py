@@ -53,9 +53,13 @@ class CostCurve:
         t = float(sps.t.ppf(0.5 + self.level / 2, max(self.df, 1)))
         half = t * self.log_sd * math.sqrt(1.0 + lev)
         others = [c + a * float(n) ** b for c, a, b in self.plausible] or [point]
+        low = min(point, *others) * math.exp(-half)
+        largest = math.exp(float(self.log_sizes.max()))
+        if n > largest:  # more rows never cost less than the largest anchor did
+            low = max(low, self.estimate(largest).low)
         return Estimate(
             point,
-            min(point, *others) * math.exp(-half),
+            min(low, point),
             max(point, *others) * math.exp(half),
             self.level,
             self.n_points,

@@ -108,6 +108,8 @@ class LearningCurve:
     #: the combined curve's error on the hidden anchors (oriented units) and their extrapolation ratio
     combined_holdout_error: float | None
     holdout_ratio: float | None
+    #: the worst score the metric can take (oriented; -inf when unbounded)
+    bottom: float = -math.inf
     boot: list[dict[str, FamilyFit]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -129,16 +131,27 @@ class LearningCurve:
             if name in self.fits and w > 0:
                 spread += w * (self.fits[name](x) - point) ** 2
         var = spread / max(sum(self.weights.values()), 1e-300)
-        if self.boot:
-            draws = np.array([self._combined(b, x) for b in self.boot])
-            var = var + np.nanvar(draws, axis=0, ddof=1)
-        if self.combined_holdout_error is not None and self.holdout_ratio:
-            # the error seen at the holdout's distance, grown with the distance (in doublings)
-            distance = np.maximum(np.log(np.maximum(x, 1.0)), 0.0) / math.log(self.holdout_ratio)
-            var = var + (STRUCTURAL * self.combined_holdout_error * distance) ** 2
         z = float(sps.norm.ppf(0.5 + self.level / 2))
+        if len(self.boot) > 1:
+            # the bootstrap's spread from its quantiles, not its variance: one degenerate refit
+            # (a family running off to a huge offset on a resample) must not blow up the band
+            draws = np.array([self._combined(b, x) for b in self.boot])
+            q = np.nanquantile(draws, [0.5 - self.level / 2, 0.5 + self.level / 2], axis=0)
+            var = var + ((q[1] - q[0]) / (2 * z)) ** 2
+        var = var + self._structural(x) ** 2
         half = z * np.sqrt(var)
-        return point, np.minimum(point - half, self.top), np.minimum(point + half, self.top)
+        point = np.clip(point, self.bottom, self.top)
+        low = np.clip(point - half, self.bottom, self.top)
+        high = np.clip(point + half, self.bottom, self.top)
+        return point, low, high
+
+    def _structural(self, x: np.ndarray) -> np.ndarray:
+        """The error seen on the held-out anchors, grown with the distance past the largest anchor
+        (in units of the holdout's own extrapolation)."""
+        if self.combined_holdout_error is None or not self.holdout_ratio:
+            return np.zeros(len(x))
+        distance = np.maximum(np.log(np.maximum(x, 1.0)), 0.0) / math.log(self.holdout_ratio)
+        return np.asarray(STRUCTURAL * self.combined_holdout_error * distance)
 
     def _unorient(self, v: np.ndarray) -> np.ndarray:
         return np.asarray(v * self.sign)
@@ -171,10 +184,17 @@ class LearningCurve:
             for b in self.boot
             if all(k in b for k in names)
         ]
+        z = float(sps.norm.ppf(0.5 + self.level / 2))
         if len(draws) > 1:
-            var += float(np.var(draws, ddof=1))
-        half = float(sps.norm.ppf(0.5 + self.level / 2)) * math.sqrt(var)
-        lo, hi = min(point - half, self.top), min(point + half, self.top)
+            q = np.quantile(draws, [0.5 - self.level / 2, 0.5 + self.level / 2])
+            var += float((q[1] - q[0]) / (2 * z)) ** 2
+        # the plateau lies beyond every forecast: at least the extrapolation error of the
+        # farthest forecast candor stands behind
+        var += float(self._structural(np.array([FAR_RATIO]))[0]) ** 2
+        half = z * math.sqrt(var)
+        point = min(max(point, self.bottom), self.top)
+        lo = min(max(point - half, self.bottom), self.top)
+        hi = min(max(point + half, self.bottom), self.top)
         v, a, b = (self.sign * t for t in (point, lo, hi))
         return Estimate(
             float(v),
@@ -218,17 +238,38 @@ class LearningCurve:
             raise DataError(
                 f"target {target} is beyond the metric's best possible value {self.sign * self.top}"
             )
+        smallest = float(self.anchors.sizes[0])
+        first_score = float(self.anchors.mean[0]) * self.sign
+        if first_score >= t:
+            return RowsNeeded(
+                target,
+                None,
+                True,
+                f"already reached at the smallest anchor: {smallest:,.0f} rows scored "
+                f"{self.sign * first_score:.4g}",
+            )
         n = self._solve(0, t, max_rows)
+        first = self._solve(2, t, max_rows)
         plateau = self.plateau()
+        levels = (
+            f"its curve levels off near {plateau.value:.4g} ({plateau.low:.4g} to "
+            f"{plateau.high:.4g})"
+        )
+        if math.isinf(first):
+            return RowsNeeded(
+                target, None, False, f"out of reach of this model: {levels}, short of {target}"
+            )
         if math.isinf(n):
             return RowsNeeded(
                 target,
                 None,
                 False,
-                f"out of reach of this model: its curve levels off near {plateau.value:.4g} "
-                f"({plateau.low:.4g} to {plateau.high:.4g}), short of {target}",
+                f"probably out of reach of this model: {levels}; only the optimistic end of the "
+                f"interval reaches {target}"
+                + (f", at about {first:,.0f} rows" if first > smallest else ""),
             )
-        first, last = self._solve(2, t, max_rows), self._solve(1, t, max_rows)
+        last = self._solve(1, t, max_rows)
+        n, first = max(n, smallest), max(first, smallest)
         est = Estimate(
             n,
             first,
@@ -261,11 +302,16 @@ class LearningCurve:
             for k, w in sorted(self.weights.items(), key=lambda kv: -kv[1])
             if w >= 0.005
         ]
+        held = (
+            " and the error on held-out anchors"
+            if self.combined_holdout_error is not None
+            else " (too few anchors to hold any out)"
+        )
         return (
             "learning-curve forecast ("
             + ", ".join(used)
-            + f"); interval: bootstrap of {self.anchors.scores.shape[0]} repeats, family spread "
-            "and the error on held-out anchors"
+            + f"); interval: bootstrap over {self.anchors.scores.shape[0]} repeated fits per "
+            f"anchor, family spread{held}; n = {int(self.anchors.repeats.sum())} fits"
         )
 
 
@@ -275,6 +321,7 @@ def fit_learning_curve(
     *,
     greater_is_better: bool = True,
     best: float | None = 1.0,
+    worst: float | None = None,
     level: float = 0.90,
     families: list[str] | None = None,
     n_boot: int = N_BOOT,
@@ -325,6 +372,8 @@ def fit_learning_curve(
 
     # weigh families by how well they forecast the hidden largest anchors from the rest
     hidden = x > HOLDOUT_SHARE
+    if (~hidden).sum() < 3 and len(x) >= 4:  # few anchors: hold out the largest alone
+        hidden = np.arange(len(x)) == len(x) - 1
     holdout: dict[str, float] = {}
     combined_err = None
     ratio = None
@@ -351,7 +400,17 @@ def fit_learning_curve(
     else:
         weights = {k: 1.0 / len(fits) for k in fits}
     curve = LearningCurve(
-        anchors, sign, top, level, scale, fits, weights, holdout, combined_err, ratio
+        anchors,
+        sign,
+        top,
+        level,
+        scale,
+        fits,
+        weights,
+        holdout,
+        combined_err,
+        ratio,
+        -math.inf if worst is None else sign * worst,
     )
     curve.warnings.extend(_curve_warnings(oriented, se, holdout, combined_err))
     R = oriented.scores.shape[0]
@@ -376,6 +435,12 @@ def _curve_warnings(
     rise = float(y[-1] - y[0])
     noise = float(np.median(se)) * math.sqrt(float(np.median(np.maximum(a.repeats, 1))))
     out = []
+    finite = a.scores[np.isfinite(a.scores)]
+    if len(finite) and float(np.ptp(finite)) == 0.0:
+        return [
+            f"every fit at every anchor scored {finite[0]:.4g}: the model does not change with "
+            "more data, so there is no curve to extrapolate"
+        ]
     if rise < -2 * float(se[-1] + se[0]):
         out.append(
             "the score falls as training data grows: this curve does not follow a learning curve, "

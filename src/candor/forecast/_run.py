@@ -27,6 +27,8 @@ MIN_ANCHOR_ROWS = 20
 #: the backtest forecasts the largest anchors from those at no more than this share of them
 BACKTEST_SHARE = 0.25
 DEFAULT_SCALES = (2.0, 5.0, 10.0)
+#: the largest multiple of the data a forecast is made for
+MAX_SCALE = 1000.0
 DEFAULT_LEVEL = 0.90
 #: peak-memory measurements below this are too coarse to fit a curve to
 MIN_MEASURED_BYTES = 2**20
@@ -180,6 +182,7 @@ class BacktestResult:
     anchors: AnchorRun
     curve: LearningCurve
     sentence: str
+    task: str = ""
 
     @property
     def final(self) -> BacktestPoint:
@@ -205,6 +208,11 @@ class BacktestResult:
 def _best_value(m: Metric) -> float:
     """The best score a metric can take: 1 for proportions, AUCs and R², 0 for losses."""
     return 1.0 if m.greater_is_better else 0.0
+
+
+def _worst_value(m: Metric) -> float | None:
+    """The worst score a metric can take where it has one: 0 for proportions and AUCs."""
+    return 0.0 if m.kind in ("proportion", "rank") else None
 
 
 def _nested_order(
@@ -393,10 +401,17 @@ def _set_up(
     time_order: Any,
     seed: int,
 ) -> _Setup:
-    from candor.ladder._climb import _folds
+    from candor.ladder._climb import _context, _folds
+    from candor.ladder._rungs import RUNGS
 
     X, y_arr, task, classes, m = _prepare(X, y, task, metric)
     _check_rung(rung, task)
+    applies = RUNGS[rung].applies
+    if applies is not None and not applies(_context(X, task, classes, seed)):
+        raise DataError(
+            f"rung {rung!r} does not apply to this data (the cnn rung needs image data: a square "
+            "grid of pixel columns such as pixel_0_0 ...); choose another rung"
+        )
     folds = _folds(
         y_arr,
         task,
@@ -416,16 +431,32 @@ def anchor_sizes(
     if not fr or fr[0] <= 0 or fr[-1] > 1:
         raise DataError(f"anchor fractions must lie in (0, 1]; got {fractions}")
     floor = max(MIN_ANCHOR_ROWS, 2 * n_classes)
-    sizes, notes = [], []
+    sizes: list[int] = []
+    small, capped = [], []
     for f in fr:
-        n = min(round(f * n_train), pool)
+        n = round(f * n_train)
+        if n > pool:  # a fold trains on fewer rows than the whole: its training rows are the most
+            capped.append(f"{f:.3g}")
+            n = pool
         if n < floor:
-            notes.append(
-                f"the {f:.3g} anchor ({n} rows) is below the {floor}-row minimum: left out"
-            )
+            small.append(f"{f:.3g} ({n} rows)")
         elif n not in sizes:
             sizes.append(n)
+    notes = []
+    if small:
+        notes.append(f"anchors below the {floor}-row minimum were left out: {', '.join(small)}")
+    if capped:
+        notes.append(
+            f"each fold trains on {pool:,} rows, so the anchors at {', '.join(capped)} of the "
+            f"data were fitted on {pool:,} rows"
+        )
     return sizes, notes
+
+
+def _example_fractions(floor: int, pool: int, n: int) -> str:
+    """Three fractions of ``n`` rows spaced geometrically from ``floor`` rows to ``pool``."""
+    rows = np.geomspace(floor, pool, 3)
+    return ",".join(f"{math.floor(r / n * 1000) / 1000:g}" for r in rows)
 
 
 def _auto_repeats(n: int) -> int:
@@ -470,6 +501,7 @@ def _fit_curves(
         anchors.scores[:, ok],
         greater_is_better=m.greater_is_better,
         best=_best_value(m),
+        worst=_worst_value(m),
         level=level,
         seed=seed,
     )
@@ -525,6 +557,8 @@ def forecast(
     setup = _set_up(X, y, rung, task, metric, groups, time_order, seed)
     m, classes, n = setup.metric, setup.classes, len(setup.X)
     best = _best_value(m)
+    if target_score is not None and not math.isfinite(target_score):
+        raise DataError(f"the target score must be a number, got {target_score}")
     if target_score is not None and (
         (m.greater_is_better and target_score > best)
         or (not m.greater_is_better and target_score < best)
@@ -534,14 +568,24 @@ def forecast(
             "no amount of data reaches it"
         )
     scales = sorted({float(s) for s in scales})
-    if any(s <= 0 for s in scales):
-        raise DataError(f"scales must be positive multiples of the data; got {scales}")
+    if any(not (0 < s <= MAX_SCALE) for s in scales):
+        raise DataError(
+            f"scales must be multiples of the data between 0 and {MAX_SCALE:g} (beyond that a "
+            f"curve fitted to a few hundred fits says nothing); got {scales}"
+        )
     sizes, notes = anchor_sizes(n, fractions, classes, setup.pool)
     if len(sizes) < 3:
+        floor = max(MIN_ANCHOR_ROWS, 2 * classes)
+        hint = (
+            "Use more data: a learning curve needs anchors of at least "
+            f"{floor} rows, and each cross-validation fold trains on {setup.pool:,} rows"
+            if setup.pool < 2 * floor
+            else f"Choose 3 or more fractions whose rows lie between {floor} and {setup.pool:,} "
+            f"(e.g. {_example_fractions(floor, setup.pool, n)})"
+        )
         raise DataError(
-            f"{n:,} rows give {len(sizes)} anchor(s) of at least "
-            f"{max(MIN_ANCHOR_ROWS, 2 * classes)} rows for the fractions asked; a learning curve "
-            "needs 3. Use more data or larger fractions (e.g. 0.1,0.2,0.4)"
+            f"{n:,} rows give {len(sizes)} distinct anchor(s) of at least {floor} rows for the "
+            f"fractions asked; a learning curve needs 3. {hint}"
         )
     anchors = setup.measure(sizes, repeats, n_jobs, on_progress)
     curve, time_curve, mem_curve = _fit_curves(anchors, m, level, seed)
@@ -713,9 +757,9 @@ def backtest(
     visible = [s for s in sizes if s <= share * pool * 1.01]
     if len(visible) < 3:
         raise DataError(
-            f"{n:,} rows are too few to backtest: anchors at no more than {share:.0%} of "
-            f"{pool:,} rows give {len(visible)} of at least {max(MIN_ANCHOR_ROWS, 2 * classes)} "
-            "rows; a learning curve needs 3"
+            f"{n:,} rows are too few to backtest: each cross-validation fold trains on {pool:,} "
+            f"of them, and anchors at no more than {share:.0%} of that give {len(visible)} of at "
+            f"least {max(MIN_ANCHOR_ROWS, 2 * classes)} rows; a learning curve needs 3"
         )
     anchors = setup.measure(sizes, repeats, n_jobs, on_progress)
     k = len(visible)
@@ -736,10 +780,23 @@ def backtest(
     if not points:
         raise DataError("no hidden anchor could be fitted and scored: nothing to backtest")
     f = points[-1]
+    last_est = repeat_mean(anchors.scores[:, k - 1], level)
+    assert last_est is not None  # the curve was fitted, so the last visible anchor has scores
+    baseline = abs(last - f.truth)
+    verdict = (
+        "better than"
+        if abs(f.error) < baseline
+        else "no better than"
+        if abs(f.error) == baseline
+        else "worse than"
+    )
     sentence = (
         f"From anchors up to {visible[-1]:,} rows, the forecast for {f.rows:,} rows was "
         f"{f.forecast.format()} and {m.label} {f.measured.format()} was measured: an error of "
-        f"{f.error:+.3f}, {'inside' if f.covered else 'outside'} the {level:.0%} interval "
-        f"(quoting the last anchor, {last:.3f}, would have erred by {last - f.truth:+.3f})."
+        f"{f.error:+.3f}, {'inside' if f.covered else 'outside'} the {level:.0%} interval, and "
+        f"{verdict} quoting the last anchor's {last_est.format()} (an error of "
+        f"{last - f.truth:+.3f})."
     )
-    return BacktestResult(rung, m.name, m.label, visible[-1], points, anchors, curve, sentence)
+    return BacktestResult(
+        rung, m.name, m.label, visible[-1], points, anchors, curve, sentence, setup.task
+    )

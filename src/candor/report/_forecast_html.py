@@ -11,6 +11,20 @@ import numpy as np
 from candor.forecast import ForecastResult, format_bytes, format_seconds
 
 
+def plot_range(
+    point: np.ndarray, low: np.ndarray, high: np.ndarray, means: np.ndarray
+) -> tuple[float, float]:
+    """The score axis for a curve plot: the anchors, the forecast and its band, but never more than
+    the data's own spread below them, so a wide far band cannot squash the anchors flat."""
+    seen = np.concatenate([means[np.isfinite(means)], point[np.isfinite(point)]])
+    lo_data, hi_data = float(seen.min()), float(max(seen.max(), np.nanmax(high)))
+    span = max(hi_data - lo_data, 1e-3)
+    y0 = max(float(np.nanmin(low)), lo_data - span)
+    if hi_data - y0 < 1e-9:
+        return y0 - 0.01, hi_data + 0.01
+    return y0, hi_data
+
+
 def forecast_svg(r: ForecastResult, width_in: float = 6.4, height_in: float = 3.6) -> str:
     """The anchors (mean and spread of the repeats), the combined curve and its interval band out to
     the largest scale, and markers at all the data and at each scale. A self-contained SVG."""
@@ -21,11 +35,13 @@ def forecast_svg(r: ForecastResult, width_in: float = 6.4, height_in: float = 3.
 
     sizes = r.anchors.sizes.astype(float)
     ends = [r.n_rows] + [s.rows for s in r.at_scales]
-    grid = np.geomspace(sizes.min(), max(ends), 120)
+    # the curve from its own smallest anchor: anchors left out as warm-up are shown, not fitted
+    grid = np.geomspace(float(r.curve.anchors.sizes.min()), max(ends), 120)
     point, low, high = r.curve.predict(grid)
     mean = np.nanmean(r.anchors.scores, axis=0)
     lo_obs = np.nanmin(r.anchors.scores, axis=0)
     hi_obs = np.nanmax(r.anchors.scores, axis=0)
+    y_min, y_max = plot_range(point, low, high, mean)
     fig, ax = plt.subplots(figsize=(width_in, height_in))
     try:
         ax.fill_between(
@@ -52,7 +68,7 @@ def forecast_svg(r: ForecastResult, width_in: float = 6.4, height_in: float = 3.
         ax.axvline(r.n_rows, color="#888", ls="--", lw=0.8)
         ax.annotate(
             "all rows",
-            (r.n_rows, ax.get_ylim()[0]),
+            (r.n_rows, y_min),
             fontsize=7,
             color="#555",
             xytext=(2, 2),
@@ -80,6 +96,8 @@ def forecast_svg(r: ForecastResult, width_in: float = 6.4, height_in: float = 3.
         ax.set_xscale("log")
         ax.set_xlabel("training rows")
         ax.set_ylabel(r.metric_label)
+        pad = 0.03 * (y_max - y_min)
+        ax.set_ylim(y_min - pad, y_max + pad)
         ax.set_title(f"Learning curve: {r.rung}", fontsize=10)
         ax.grid(alpha=0.3, which="both", lw=0.5)
         ax.legend(fontsize=7, loc="lower right")
