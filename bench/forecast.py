@@ -55,13 +55,38 @@ def datasets() -> dict[str, tuple[pd.DataFrame, pd.Series]]:
     return out
 
 
+def summarise(df: pd.DataFrame) -> None:
+    """The panel's table: MAEs with t intervals over backtests, coverage with Wilson's."""
+    from candor.ladder._measure import mean_interval
+    from candor.stats import wilson_interval
+
+    print(
+        "\n| metric | backtests | forecast MAE (95% CI) | last-anchor MAE (95% CI) "
+        "| forecast beat last anchor | 90% interval held (95% Wilson CI) |"
+    )
+    print("|---|---|---|---|---|---|")
+    for metric, g in df.groupby("metric", sort=False):
+        mae = mean_interval(list(g.error.abs()))
+        last = mean_interval(list(g.last1_error.abs()))
+        beat = int((g.error.abs() < g.last1_error.abs()).sum())
+        held = wilson_interval(int(g.covered.sum()), len(g))
+        print(
+            f"| {metric} | {len(g)} | {mae.format(4)} | {last.format(4)} | {beat}/{len(g)} "
+            f"| {int(g.covered.sum())}/{len(g)} = {held.format(2)} |"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--metrics", default="roc_auc,accuracy")
     ap.add_argument("--rungs", default=",".join(RUNGS))
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "forecast.json"))
+    ap.add_argument("--summarise", metavar="JSON", help="Only print the table of a saved run.")
     args = ap.parse_args()
+    if args.summarise:
+        summarise(pd.DataFrame(json.loads(Path(args.summarise).read_text())["rows"]))
+        return
     rows, skipped = [], []
     began = time.perf_counter()
     for name, (X, y) in datasets().items():
@@ -101,13 +126,7 @@ def main() -> None:
         f"\nskipped: {len({(s[0]) for s in skipped})} dataset(s): "
         + "; ".join(sorted({f"{s[0]} ({s[3][:80]})" for s in skipped}))
     )
-    print("\n| metric | backtests | forecast MAE | last-anchor MAE | 90% interval held |")
-    print("|---|---|---|---|---|")
-    for metric, g in df.groupby("metric", sort=False):
-        print(
-            f"| {metric} | {len(g)} | {g.error.abs().mean():.4f} | {g.last1_error.abs().mean():.4f} "
-            f"| {g.covered.mean():.0%} ({int(g.covered.sum())}/{len(g)}) |"
-        )
+    summarise(df)
     print(f"\n{time.perf_counter() - began:.0f} s on this machine")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps({"rows": rows, "skipped": skipped}, indent=1))
