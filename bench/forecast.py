@@ -21,6 +21,7 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from candor.errors import DataError
@@ -74,6 +75,23 @@ def summarise(df: pd.DataFrame) -> None:
             f"| {metric} | {len(g)} | {mae.format(4)} | {last.format(4)} | {beat}/{len(g)} "
             f"| {int(g.covered.sum())}/{len(g)} = {held.format(2)} |"
         )
+    if "time_forecast" not in df:
+        return
+    t = df.dropna(subset=["time_forecast", "time_measured"])
+    t = t[t.metric == t.metric.iloc[0]]  # one metric's runs: the fits are the same for each
+    ratio = np.log(t.time_forecast / t.time_measured)
+    held_t = ((t.time_low <= t.time_measured) & (t.time_measured <= t.time_high)).sum()
+    wt = wilson_interval(int(held_t), len(t))
+    from candor.forecast._run import repeat_mean
+
+    geo = repeat_mean(ratio.to_numpy(), 0.95)  # t interval; log ratios may be negative
+    assert geo is not None
+    print(
+        f"\nfit time at 100% forecast from anchors up to 25%, {len(t)} backtests: forecast / "
+        f"measured, geometric mean {np.exp(geo.value):.2f} (95% CI {np.exp(geo.low):.2f}-"
+        f"{np.exp(geo.high):.2f}), within 2x in {int((ratio.abs() < np.log(2)).sum())}/{len(t)}; "
+        f"90% interval held {int(held_t)}/{len(t)} = {wt.format(2)}"
+    )
 
 
 def main() -> None:
@@ -112,6 +130,12 @@ def main() -> None:
                         "error": f.error,
                         "covered": f.covered,
                         "last1_error": f.last_anchor - f.truth,
+                        "time_forecast": None if f.fit_seconds is None else f.fit_seconds.value,
+                        "time_low": None if f.fit_seconds is None else f.fit_seconds.low,
+                        "time_high": None if f.fit_seconds is None else f.fit_seconds.high,
+                        "time_measured": (
+                            None if f.measured_seconds is None else f.measured_seconds.value
+                        ),
                     }
                 )
                 print(

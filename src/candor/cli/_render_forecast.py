@@ -131,6 +131,8 @@ def print_backtest(console: Console, b: BacktestResult) -> None:
         "error",
         "held",
         "last anchor's error",
+        "fit time forecast",
+        "fit time measured",
     ):
         table.add_column(name, justify="right")
     for p in b.points:
@@ -141,6 +143,8 @@ def print_backtest(console: Console, b: BacktestResult) -> None:
             f"{p.error:+.3f}",
             "yes" if p.covered else "[red]no[/red]",
             f"{p.last_anchor - p.truth:+.3f}",
+            _range(p.fit_seconds, format_seconds),
+            _range(p.measured_seconds, format_seconds),
         )
     console.print(table)
     console.print(escape(b.sentence), highlight=False)

@@ -145,6 +145,9 @@ class BacktestPoint:
     measured: Estimate
     forecast: Estimate
     last_anchor: float
+    #: the fit time forecast for ``rows`` from the visible anchors, and the fit time measured
+    fit_seconds: Estimate | None = None
+    measured_seconds: Estimate | None = None
 
     @property
     def truth(self) -> float:
@@ -167,6 +170,10 @@ class BacktestPoint:
             "error": self.error,
             "covered": self.covered,
             "last_anchor_error": self.last_anchor - self.truth,
+            "fit_seconds": None if self.fit_seconds is None else self.fit_seconds.to_dict(),
+            "measured_seconds": (
+                None if self.measured_seconds is None else self.measured_seconds.to_dict()
+            ),
         }
 
 
@@ -770,13 +777,22 @@ def backtest(
         anchors.peak_bytes[:, :k],
         anchors.failures,
     )
-    curve, _, _ = _fit_curves(small, m, level, seed)
+    curve, time_curve, _ = _fit_curves(small, m, level, seed)
     last = float(np.nanmean(anchors.scores[:, k - 1]))
     points = []
     for j in range(k, len(sizes)):
         measured = repeat_mean(anchors.scores[:, j], level)
         if measured is not None:
-            points.append(BacktestPoint(int(sizes[j]), measured, curve.estimate(sizes[j]), last))
+            points.append(
+                BacktestPoint(
+                    int(sizes[j]),
+                    measured,
+                    curve.estimate(sizes[j]),
+                    last,
+                    None if time_curve is None else time_curve.estimate(sizes[j]),
+                    repeat_mean(anchors.fit_seconds[:, j], level),
+                )
+            )
     if not points:
         raise DataError("no hidden anchor could be fitted and scored: nothing to backtest")
     f = points[-1]
@@ -797,6 +813,14 @@ def backtest(
         f"{verdict} quoting the last anchor's {last_est.format()} (an error of "
         f"{last - f.truth:+.3f})."
     )
+    if f.fit_seconds is not None and f.measured_seconds is not None:
+        t, mt = f.fit_seconds, f.measured_seconds
+        sentence += (
+            f" Its fit time was forecast at {format_seconds(t.value)} ({format_seconds(t.low)} to "
+            f"{format_seconds(t.high)}) and measured at {format_seconds(mt.value)} "
+            f"({format_seconds(mt.low)} to {format_seconds(mt.high)}), "
+            f"{'inside' if t.contains(mt.value) else 'outside'} the interval."
+        )
     return BacktestResult(
         rung, m.name, m.label, visible[-1], points, anchors, curve, sentence, setup.task
     )
