@@ -31,7 +31,7 @@ def curve_plot(r: ForecastResult, width: int = 64, height: int = 12) -> Text:
     grid = [[" "] * width for _ in range(height)]
 
     def row(v: float) -> int:
-        return round((y1 - v) / (y1 - y0) * (height - 1))
+        return min(max(round((y1 - v) / (y1 - y0) * (height - 1)), 0), height - 1)
 
     def col(n: float) -> int:
         return round((math.log(n) - lx0) / (lx1 - lx0) * (width - 1))

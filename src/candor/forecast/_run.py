@@ -498,8 +498,10 @@ def _fit_curves(
     ok = np.isfinite(anchors.scores).any(axis=0) & keep
     if ok.sum() < 3:
         detail = f": {anchors.failures[0]}" if anchors.failures else ""
+        if notes:  # warm-up anchors: fitted, but the model had not started learning
+            detail += f"; {len(notes)} more left out: {notes[0]}"
         raise DataError(
-            f"only {int(ok.sum())} anchor size(s) could be fitted and scored; a learning curve "
+            f"only {int(ok.sum())} anchor size(s) are on the learning curve; a learning curve "
             f"needs 3{detail}. Use more data, larger anchors (--fractions) or another rung"
         )
     sizes = anchors.sizes[ok]
@@ -590,9 +592,10 @@ def forecast(
             else f"Choose 3 or more fractions whose rows lie between {floor} and {setup.pool:,} "
             f"(e.g. {_example_fractions(floor, setup.pool, n)})"
         )
+        said = "".join(f" Note: {note}." for note in notes)
         raise DataError(
             f"{n:,} rows give {len(sizes)} distinct anchor(s) of at least {floor} rows for the "
-            f"fractions asked; a learning curve needs 3. {hint}"
+            f"fractions asked; a learning curve needs 3. {hint}.{said}"
         )
     anchors = setup.measure(sizes, repeats, n_jobs, on_progress)
     curve, time_curve, mem_curve = _fit_curves(anchors, m, level, seed)

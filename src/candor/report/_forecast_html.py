@@ -19,7 +19,8 @@ def plot_range(
     seen = np.concatenate([means[np.isfinite(means)], point[np.isfinite(point)]])
     lo_data, hi_data = float(seen.min()), float(max(seen.max(), np.nanmax(high)))
     span = max(hi_data - lo_data, 1e-3)
-    y0 = max(float(np.nanmin(low)), lo_data - span)
+    # every anchor stays on the axis, even one left out of the curve as warm-up
+    y0 = min(lo_data, max(float(np.nanmin(low)), lo_data - span))
     if hi_data - y0 < 1e-9:
         return y0 - 0.01, hi_data + 0.01
     return y0, hi_data
