@@ -94,6 +94,27 @@ def test_rows_that_merely_point_the_same_way_with_one_numeric_column_are_not_cop
     assert _near(audit(train, test, "y", checks=["near_duplicates"])) == []
 
 
+def test_an_all_missing_column_does_not_confirm_a_scaling_factor() -> None:
+    """Two numbers with the same ratio and the same text, plus a column with no values at all: the
+    empty column agrees with everything, so it must not count as a third number."""
+    rng = np.random.default_rng(5)
+    n = 400
+    frame = pd.DataFrame(
+        {
+            "x1": rng.uniform(1, 100, n),
+            "x2": rng.uniform(1, 100, n),
+            "empty": np.full(n, np.nan),
+            "kind": rng.choice(["a", "b", "c"], n),
+            "y": rng.integers(0, 2, n),
+        }
+    )
+    train, test = frame.iloc[:300].copy(), frame.iloc[300:].copy()
+    test.iloc[0, :2] = train.iloc[0, :2].to_numpy() * 12.15  # same ratio, same text, by chance
+    test.iloc[0, 3] = train.iloc[0, 3]
+    found = _near(audit(train, test, "y", checks=["near_duplicates"]))
+    assert not any("scaled_by" in e for f in found for e in f.examples)
+
+
 def test_amounts_in_other_units_with_an_unscaled_flag_are_still_near_copies() -> None:
     """Every amount x100 (cents), but a 0/1 flag in the row left as it was: one cell differs."""
     rng = np.random.default_rng(5)

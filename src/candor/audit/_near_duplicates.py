@@ -70,7 +70,10 @@ def _encode(
             fa, fb = as_float(a), as_float(b)
             finite = fa[np.isfinite(fa)]
             lo, hi = np.quantile(finite, [0.01, 0.99]) if finite.size else (0.0, 1.0)
-            magnitude[j] = float(max(abs(lo), abs(hi))) or 1.0
+            if finite.size and max(abs(lo), abs(hi)) > 0:
+                # a column with no values (or only zeros) says nothing about a row's scale: an
+                # all-missing column must not count as a third number agreeing on the factor
+                magnitude[j] = float(max(abs(lo), abs(hi)))
             if hi <= lo and finite.size:  # mostly one value: fall back to the full range
                 lo, hi = finite.min(), finite.max()
             scale = hi - lo if hi > lo else 1.0
@@ -165,8 +168,8 @@ def candidate_pairs(
     return both["test"].to_numpy(), both["train"].to_numpy()
 
 
-#: a whole row scaled by one factor is looked for only with at least this many numeric columns
-#: (with fewer, unrelated rows point the same way too often)
+#: a whole row scaled by one factor is looked for only when at least this many numeric columns
+#: would agree on the factor (with fewer, unrelated rows point the same way too often)
 MIN_COLUMNS_FOR_SCALING = 3
 
 
@@ -261,7 +264,8 @@ def near_duplicates(inp: AuditInput) -> list[Finding]:
     d = Ztr.shape[1]
     allowed = allowed_cells(d)
     found = _verified(Ztr, Zte, allowed, exact).assign(scale=1.0)
-    if len(magnitude) >= MIN_COLUMNS_FOR_SCALING:
+    # the factor must be confirmed by that many numeric cells even when ``allowed`` cells differ
+    if len(magnitude) - allowed >= MIN_COLUMNS_FOR_SCALING:
         # the same search on directions: a row scaled by one factor (a change of units, a brighter
         # image), but for at most ``allowed`` cells
         numeric = np.zeros(d, dtype=bool)
