@@ -274,3 +274,11 @@ def test_backtest_with_too_few_rows_is_refused(cancer: tuple[pd.DataFrame, pd.Se
     rows = np.concatenate([np.flatnonzero(y == 0)[:40], np.flatnonzero(y == 1)[:40]])
     with pytest.raises(DataError, match="too few to backtest"):
         backtest(X.iloc[rows], y.iloc[rows], rung="linear")
+
+
+def test_a_target_below_the_metrics_worst_value_is_refused(
+    cancer: tuple[pd.DataFrame, pd.Series],
+) -> None:
+    X, y = cancer
+    with pytest.raises(DataError, match="worst possible value"):
+        forecast(X, y, rung="linear", target_score=-1.0)

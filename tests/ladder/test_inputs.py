@@ -143,3 +143,17 @@ def test_a_class_rarer_than_the_folds_is_handled() -> None:
         assert "class" in str(exc)
         return
     assert [r.status for r in result.rungs] == ["done", "done"], [r.reason for r in result.rungs]
+
+
+def test_a_column_with_no_values_is_left_out_rather_than_failing_a_rung() -> None:
+    """HistGradientBoosting cannot bin a column with no values; the rungs leave such a column out."""
+    import numpy as np
+    import pandas as pd
+    from sklearn.datasets import load_breast_cancer
+
+    from candor.ladder import ladder
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    X = X.iloc[:, :5].assign(empty=np.nan, empty_text=pd.Series([None] * len(X), dtype=object))
+    result = ladder(X, y, rungs=["hist_gb", "lightgbm", "linear"])
+    assert all(r.status == "done" for r in result.rungs), [(r.name, r.reason) for r in result.rungs]

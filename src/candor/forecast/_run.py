@@ -568,6 +568,12 @@ def forecast(
     best = _best_value(m)
     if target_score is not None and not math.isfinite(target_score):
         raise DataError(f"the target score must be a number, got {target_score}")
+    worst = _worst_value(m)
+    if target_score is not None and worst is not None and target_score < worst:
+        raise DataError(
+            f"target score {target_score} is below {m.label}'s worst possible value {worst}; "
+            "give a score the model should reach"
+        )
     if target_score is not None and (
         (m.greater_is_better and target_score > best)
         or (not m.greater_is_better and target_score < best)

@@ -313,12 +313,13 @@ def _scores(
 
 
 def _context(X: pd.DataFrame, task: str, n_classes: int, seed: int) -> Context:
+    # a column with no values carries nothing, and some models fail on it (HistGradientBoosting's
+    # binning): the preprocessing leaves it out (the audit's hygiene check says so too)
+    usable = [c for c in X.columns if X[c].notna().any()]
     numeric = [
-        c
-        for c in X.columns
-        if pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c])
+        c for c in usable if pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c])
     ]
-    categorical = [c for c in X.columns if c not in set(numeric)]
+    categorical = [c for c in usable if c not in set(numeric)]
     shape = image_shape(list(X.columns), not categorical)
     return Context(task, numeric, categorical, len(X), n_classes, seed, shape)
 
