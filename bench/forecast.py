@@ -136,6 +136,15 @@ def main() -> None:
                         "time_measured": (
                             None if f.measured_seconds is None else f.measured_seconds.value
                         ),
+                        # every anchor, visible and hidden, so forecasters can be compared offline
+                        "anchor_sizes": [int(v) for v in b.anchors.sizes],
+                        "anchor_scores": [
+                            [None if np.isnan(v) else float(v) for v in r] for r in b.anchors.scores
+                        ],
+                        "anchor_seconds": [
+                            [None if np.isnan(v) else float(v) for v in r]
+                            for r in b.anchors.fit_seconds
+                        ],
                     }
                 )
                 print(
