@@ -10,6 +10,7 @@ import pytest
 from candor.data import load_dataset
 from candor.errors import DataError
 from candor.ladder import ladder
+from candor.ladder._cnn import SmallCNN
 from candor.ladder._measure import model_bytes
 
 
@@ -33,8 +34,12 @@ def test_the_cnn_runs_on_digits_and_is_compared_honestly() -> None:
     assert set(result.comparisons) == others
     assert result.recommended in {"linear", "cnn"}
     data, fmt, filename = model_bytes(cnn.model)
-    assert (fmt, filename) == ("torch state_dict", "state_dict.pt") and len(data) > 10_000
+    assert (fmt, filename) == ("torch state_dict", "cnn.pt") and len(data) > 10_000
     probabilities = cnn.model.predict_proba(X.iloc[:5])
+    # the file rebuilds the classifier (weights only, no pickled code): same classes, same output
+    again = SmallCNN.from_bytes(data)
+    assert list(again.classes_) == list(cnn.model.classes_)
+    assert np.allclose(again.predict_proba(X.iloc[:5]), probabilities)
     assert probabilities.shape == (5, 10)
     assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
 

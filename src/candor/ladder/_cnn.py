@@ -86,12 +86,46 @@ class SmallCNN(ClassifierMixin, BaseEstimator):
         return np.asarray(self.classes_[np.argmax(self.predict_proba(X), axis=1)])
 
     def to_bytes(self) -> bytes:
-        """The weights as a torch ``state_dict`` (the safe format: tensors only, no code)."""
+        """The weights as a torch ``state_dict`` with what rebuilding the classifier needs (image
+        shape, classes, input scale, settings): tensors, numbers and strings only, no code, so
+        ``torch.load(..., weights_only=True)`` reads it."""
         import torch
 
         buffer = io.BytesIO()
-        torch.save(self.net_.state_dict(), buffer)
+        torch.save(
+            {
+                "state_dict": self.net_.state_dict(),
+                "classes": self.classes_.tolist(),
+                "scale": float(self.scale_),
+                "params": {
+                    "image_shape": list(self.image_shape),
+                    "epochs": self.epochs,
+                    "batch_size": self.batch_size,
+                    "learning_rate": self.learning_rate,
+                    "random_state": self.random_state,
+                },
+            },
+            buffer,
+        )
         return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> SmallCNN:
+        """Rebuild a fitted classifier from :meth:`to_bytes` (weights only: no pickled code)."""
+        import torch
+
+        saved = torch.load(io.BytesIO(data), weights_only=True)
+        if not isinstance(saved, dict) or "state_dict" not in saved:
+            raise ValueError("not a candor CNN file: no state_dict with its classes and shape")
+        params = dict(saved["params"])
+        params["image_shape"] = tuple(params["image_shape"])
+        model = cls(**params)
+        model.classes_ = np.asarray(saved["classes"])
+        model.scale_ = float(saved["scale"])
+        model.net_ = model._network(len(model.classes_))
+        model.net_.load_state_dict(saved["state_dict"])
+        model.net_.eval()
+        return model
 
 
 def image_shape(columns: list[str], all_numeric: bool) -> tuple[int, int] | None:

@@ -167,7 +167,7 @@ def model_bytes(model: Any) -> tuple[bytes, str, str]:
     Safe formats only: a torch ``state_dict`` for networks, skops (no pickle) for the rest.
     """
     if hasattr(model, "to_bytes"):
-        return model.to_bytes(), "torch state_dict", "state_dict.pt"
+        return model.to_bytes(), "torch state_dict", "cnn.pt"
     import skops.io as sio
 
     return sio.dumps(model), "skops", "model.skops"
