@@ -56,7 +56,7 @@ def test_demo_prints_a_leaderboard_and_a_comparison_and_writes_only_in_its_folde
     runs = _runs(tmp_path / "X" / ".candor" / "mlflow.db")
     # the audit, the ladder (a parent run and one nested run per rung), the forecast of the
     # recommended rung, one evaluation per model
-    assert len(runs) == 1 + 1 + 12 + 1 + 4
+    assert len(runs) == 1 + 1 + 12 + 1 + 1 + 4
     assert {status for _, status, _ in runs} == {"FINISHED"}
     assert len({dataset_hash for _, _, dataset_hash in runs}) == 1
 

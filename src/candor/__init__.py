@@ -25,7 +25,7 @@ _LAZY = {
     "split_dataset": "candor.data",
 }
 
-__all__ = sorted([*_LAZY, "forecast", "ladder"])
+__all__ = sorted([*_LAZY, "forecast", "ladder", "size"])
 
 
 def __getattr__(name: str) -> Any:
@@ -33,9 +33,8 @@ def __getattr__(name: str) -> Any:
 
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
-    if name in (
-        "ladder",
-        "forecast",
-    ):  # callable modules: candor.ladder(X, y), candor.forecast(X, y)
+    if name in ("ladder", "forecast"):  # callable modules: candor.ladder(X, y), candor.forecast
         return importlib.import_module(f"candor.{name}")
+    if name == "size":  # candor.size(model, X): the sizing package, callable
+        return importlib.import_module("candor.sizing")
     raise AttributeError(f"module 'candor' has no attribute {name!r}")

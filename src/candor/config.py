@@ -58,6 +58,17 @@ class BudgetsSection(_Section):
     monthly_usd: float | None = Field(None, ge=0)
 
 
+class SizingSection(_Section):
+    #: a CSV of instance types and prices replacing the packaged catalogue
+    catalogue: str | None = None
+    #: single-row requests per second to size the deployment for
+    qps: float | None = Field(None, gt=0)
+    #: only these providers' instances (aws, gcp, azure)
+    providers: list[str] = Field(default_factory=list)
+    #: rows per batch when measuring a batch's peak memory and throughput
+    batch: int = Field(1000, ge=1, le=10_000_000)
+
+
 class TrackingSection(_Section):
     uri: str | None = None
     experiment: str | None = None
@@ -72,6 +83,7 @@ class Config(_Section):
     costs: CostsSection | None = None
     budgets: BudgetsSection = Field(default_factory=BudgetsSection)  # type: ignore[arg-type]
     tracking: TrackingSection = Field(default_factory=TrackingSection)
+    sizing: SizingSection = Field(default_factory=SizingSection)  # type: ignore[arg-type]
 
     @field_validator("metric")
     @classmethod
@@ -212,4 +224,9 @@ n_resamples = 10000           # bootstrap resamples
 # latency_p99_ms = 50
 # model_mb = 100
 # monthly_usd = 300
+
+# [sizing]                    # candor size: where and at what load the model would be served
+# qps = 200                   # single-row requests per second
+# providers = ["aws"]         # aws | gcp | azure; all when unset
+# catalogue = "instances.csv" # your own instance prices (same columns as candor's)
 """

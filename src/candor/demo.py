@@ -21,6 +21,7 @@ from candor.forecasting import ForecastRun, forecast_project
 from candor.ladder._climb import Progress
 from candor.laddering import LadderRun, ladder_project
 from candor.project import Project, init_project, log_evaluation
+from candor.sizer import SizeRun, size_project
 from candor.stats import Comparison, Evaluation, compare, evaluate
 
 DEMO_SOURCE = "sklearn:breast_cancer"
@@ -60,13 +61,15 @@ class DemoResult:
     audit: AuditReport
     ladder: LadderRun | None = None
     forecast: ForecastRun | None = None
+    size: SizeRun | None = None
 
     @property
     def runs_recorded(self) -> int:
         """MLflow runs the demo wrote: the audit, the ladder's parent and rungs, the evaluations."""
         ladder_runs = 0 if self.ladder is None else 1 + len(self.ladder.result.rungs)
         forecast_runs = 0 if self.forecast is None or self.forecast.run_id is None else 1
-        return 1 + ladder_runs + forecast_runs + len(self.run_ids)
+        size_runs = 0 if self.size is None or self.size.run_id is None else 1
+        return 1 + ladder_runs + forecast_runs + size_runs + len(self.run_ids)
 
     def leaderboard(self) -> list[tuple[str, Evaluation]]:
         """Models from best to worst by the primary metric's point value."""
@@ -84,6 +87,7 @@ class DemoResult:
             "audit": self.audit.to_dict(),
             "ladder": None if self.ladder is None else self.ladder.to_dict(),
             "forecast": None if self.forecast is None else self.forecast.to_dict(),
+            "size": None if self.size is None else self.size.to_dict(),
         }
 
 
@@ -103,6 +107,8 @@ def run_demo(
     climbed = ladder_project(root, on_progress=on_progress)
     # and what more data would buy the recommended model, before anyone promises a deadline
     forecasted = forecast_project(root)
+    # and what serving it would take: memory, latency, an instance and its monthly cost
+    sized = size_project(root, repeats=2)
     project = Project.load(root)
     ds = project.dataset()
     split = project.split(ds)
@@ -153,4 +159,5 @@ def run_demo(
         audited.report,
         climbed,
         forecasted,
+        sized,
     )

@@ -187,6 +187,39 @@ class Tracker:
             ) from exc
         return runs[0] if runs else None
 
+    def child_run(self, parent_id: str, run_name: str) -> Any | None:
+        """The run named ``run_name`` nested under ``parent_id``, or None."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            client = self._client()
+            parent = client.get_run(parent_id)
+            runs = client.search_runs(
+                [parent.info.experiment_id],
+                f"tags.`mlflow.parentRunId` = '{parent_id}' and attributes.run_name = '{run_name}'",
+                max_results=1,
+            )
+        except MlflowException as exc:
+            raise TrackingError(
+                f"MLflow at {self.uri} could not be searched: {exc.message}"
+            ) from exc
+        return runs[0] if runs else None
+
+    def download(self, run_id: str, artifact: str, folder: Path) -> Path | None:
+        """Copy one artifact of a run into ``folder``; None when the run has no such file."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            client = self._client()
+            names = {f.path for f in client.list_artifacts(run_id, str(Path(artifact).parent))}
+            if artifact not in names:
+                return None
+            return Path(client.download_artifacts(run_id, artifact, str(folder)))
+        except MlflowException as exc:
+            raise TrackingError(
+                f"MLflow at {self.uri} could not hand over {artifact} of run {run_id}: {exc.message}"
+            ) from exc
+
     def get_run(self, run_id: str) -> Any:
         """The MLflow run (for tests and reports)."""
         return self._client().get_run(run_id)

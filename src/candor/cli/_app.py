@@ -400,6 +400,164 @@ def forecast_cmd(
         console.print(f"[dim]recorded in MLflow, run {run.run_id}[/dim]")
 
 
+def _count(text: str | None, option: str) -> int | None:
+    """A whole number written as 5000000, 5,000,000, 5_000_000 or 5e6."""
+    if text is None:
+        return None
+    t = text.strip().replace(",", "").replace("_", "")
+    try:
+        value = float(t)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value != int(value) or value < 1:
+        raise CandorError(
+            f"{option} must be a positive whole number such as 5000000 or 5e6, got {text!r}"
+        )
+    return int(value)
+
+
+@app.command(name="size")
+def size_cmd(
+    rung: Annotated[
+        str | None, typer.Option(help="Rung to size (default: the last ladder's recommendation).")
+    ] = None,
+    model: Annotated[
+        Path | None,
+        typer.Option(help="A saved model file instead (skops, candor CNN .pt, LightGBM, XGBoost)."),
+    ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(help="Rows the model takes (CSV or Parquet), when there is no candor.toml."),
+    ] = None,
+    batch: Annotated[
+        str | None,
+        typer.Option(help="Rows per batch for peak memory and throughput (default 1000)."),
+    ] = None,
+    classes: Annotated[
+        str | None, typer.Option(help="What if the model had this many classes.")
+    ] = None,
+    features: Annotated[
+        str | None, typer.Option(help="What if it had this many input features.")
+    ] = None,
+    rows: Annotated[
+        str | None, typer.Option(help="What if it were trained on this many rows (e.g. 1e9).")
+    ] = None,
+    train: Annotated[
+        bool, typer.Option("--train", help="Estimate the memory of training, not of serving.")
+    ] = False,
+    qps: Annotated[
+        float | None,
+        typer.Option(help="Single-row requests per second to serve (default [sizing] qps)."),
+    ] = None,
+    provider: Annotated[
+        str | None, typer.Option(help="Only these providers' instances, e.g. aws or aws,gcp.")
+    ] = None,
+    catalogue: Annotated[
+        Path | None, typer.Option(help="Your own instance catalogue (CSV, candor's columns).")
+    ] = None,
+    repeats: Annotated[int, typer.Option(help="Fresh processes per measurement (at least 2).")] = 3,
+    measure: Annotated[
+        bool, typer.Option(help="Measure in fresh processes (--no-measure: estimates only).")
+    ] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    track: Annotated[bool, typer.Option(help="Record the sizing in MLflow.")] = True,
+) -> None:
+    """What the model needs in memory and time, what a bigger one would, and what serving costs."""
+    from candor.sizing import WhatIf
+
+    if repeats < 2:
+        raise CandorError(f"--repeats must be at least 2 for an interval, got {repeats}")
+    if qps is not None and not (qps > 0 and math.isfinite(qps)):
+        raise CandorError(f"--qps must be a positive number of requests per second, got {qps}")
+    what = WhatIf(
+        classes=_count(classes, "--classes"),
+        features=_count(features, "--features"),
+        rows=_count(rows, "--rows"),
+        batch=_count(batch, "--batch") if (classes or features or rows) else None,
+        train=train,
+    )
+    n_batch = _count(batch, "--batch")
+    providers = [p.strip().lower() for p in provider.split(",") if p.strip()] if provider else None
+    has_project = Path("candor.toml").exists()
+    if model is None and not has_project and what.classes and what.features:
+        from candor.cli._render_size import print_output_layer
+        from candor.sizing import size_output_layer
+
+        est, where = size_output_layer(
+            what.classes,
+            what.features,
+            batch=n_batch or 1,
+            train=train,
+            catalogue=catalogue,
+            providers=providers,
+        )
+        if as_json:
+            typer.echo(strict_json({"estimate": est.to_dict(), "placement": where.to_dict()}))
+        else:
+            print_output_layer(console, est, where)
+        return
+    if not has_project:
+        if model is None:
+            raise CandorError(
+                "no candor.toml here: run `candor init --source DATA --target COLUMN` first, give a saved "
+                "model with --model FILE and its rows with --data FILE, or ask a what-if with "
+                "--classes N --features N"
+            )
+        if data is None:
+            raise CandorError(
+                f"--model {model} needs rows to predict: give --data FILE (CSV or Parquet with the "
+                "model's input columns), or run inside a project"
+            )
+        from candor.data._load import read_table
+        from candor.sizing import size
+
+        table = read_table(str(data))
+        with err_console.status("Measuring the model in fresh processes..."):
+            result = size(
+                model,
+                table,
+                batch=n_batch or 1000,
+                repeats=repeats,
+                what=what,
+                qps=qps,
+                catalogue=catalogue,
+                providers=providers,
+                measure_it=measure,
+            )
+        if as_json:
+            typer.echo(strict_json(result.to_dict()))
+        else:
+            from candor.cli._render_size import print_size
+
+            print_size(console, result)
+        return
+    from candor.sizer import size_project
+
+    with err_console.status("Measuring the model in fresh processes..."):
+        run = size_project(
+            ".",
+            rung=rung,
+            model_file=model,
+            batch=n_batch,
+            repeats=repeats,
+            what=what,
+            qps=qps,
+            catalogue=catalogue,
+            providers=providers,
+            measure_it=measure,
+            track=track,
+        )
+    if as_json:
+        typer.echo(strict_json(run.to_dict()))
+        return
+    from candor.cli._render_size import print_size
+
+    console.print(f"[dim]model: {escape(run.source)}[/dim]")
+    print_size(console, run.result)
+    if run.run_id:
+        console.print(f"[dim]recorded in MLflow, run {run.run_id}[/dim]")
+
+
 @app.command()
 def demo(
     folder: Annotated[Path, typer.Option("--dir", help="Demo project folder (created).")] = Path(

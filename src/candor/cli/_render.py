@@ -15,6 +15,7 @@ from candor.stats import METRICS, Comparison, Estimate, Evaluation
 
 if TYPE_CHECKING:
     from candor.laddering import LadderRun
+    from candor.sizing import SizeResult
 
 
 def _cell(e: Estimate) -> str:
@@ -104,8 +105,40 @@ def print_demo(console: Console, res: DemoResult) -> None:
         console.print(f"  • {c.text}")
     console.print(
         f"[dim]{res.runs_recorded} runs recorded in MLflow under {res.folder / '.candor'} "
-        "(the audit, the ladder and one per rung, the forecast, one per model); "
+        "(the audit, the ladder and one per rung, the forecast, the sizing, one per model); "
         f"project file {res.folder / 'candor.toml'}[/dim]"
+    )
+    if res.size is not None:
+        print_size_summary(console, res.size.result)
+
+
+def print_size_summary(console: Console, r: SizeResult) -> None:
+    """One paragraph: the recommended model's size, latency and monthly cost, with margins."""
+    from candor._units import format_bytes
+    from candor.sizing import Placement
+
+    m = r.measurement
+    bits = [f"{format_bytes(r.file_bytes)} on disk"]
+    if m is not None:
+        w = m.worker_bytes
+        p50, p99 = m.single_p50_ms, m.single_p99_ms
+        bits.append(
+            f"a serving worker needs {format_bytes(w.value)} ({format_bytes(w.low)} to "
+            f"{format_bytes(w.high)}), {format_bytes(m.resident_bytes.value)} of it the model"
+        )
+        hi = f"{p99.high:.3g}" if p99.high != float("inf") else "unbounded"
+        bits.append(
+            f"one row takes {p50.value:.3g} ms at the median ({p50.low:.3g} to {p50.high:.3g}) "
+            f"and {p99.value:.3g} ms at p99 ({p99.low:.3g} to {hi}; {p99.n:,} calls)"
+        )
+    p = r.placement
+    if isinstance(p, Placement):
+        bits.append(
+            f"the cheapest home is {p.count} x {p.provider} {p.instance} at "
+            f"${p.monthly_usd:,.0f}/month (on-demand list price, {p.region}, {p.price_date})"
+        )
+    console.print(
+        f"[bold]Serving {escape(r.name)}[/bold]: " + "; ".join(escape(b) for b in bits) + "."
     )
 
 

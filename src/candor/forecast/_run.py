@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from candor._task import infer_task
+from candor._units import format_bytes
 from candor.errors import DataError
 from candor.forecast._costs import CostCurve, fit_cost_curve
 from candor.forecast._curve import LearningCurve, RowsNeeded, fit_learning_curve
@@ -680,17 +681,6 @@ def format_seconds(s: float) -> str:
         if s >= size:
             return f"{s / size:.2g} {unit}" if s / size < 10 else f"{s / size:.0f} {unit}"
     return f"{s:.2g} s" if s < 10 else f"{s:.0f} s"
-
-
-def format_bytes(b: float) -> str:
-    """Bytes in binary units: 812 KB, 1.1 GB."""
-    if not math.isfinite(b):
-        return "unbounded"
-    for unit, size in (("TB", 2.0**40), ("GB", 2.0**30), ("MB", 2.0**20), ("KB", 2.0**10)):
-        if b >= size:
-            v = b / size
-            return f"{v:.2g} {unit}" if v < 10 else f"{v:.0f} {unit}"
-    return f"{b:.0f} B"
 
 
 def _range(e: Estimate, fmt: Callable[[float], str]) -> str:

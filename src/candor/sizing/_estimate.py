@@ -93,18 +93,6 @@ class MemoryEstimate:
         }
 
 
-def format_bytes(n: float) -> str:
-    """Bytes in binary units: ``1536 -> '1.5 KiB'``.
-
-    >>> format_bytes(5_000_000 * 512 * 4)
-    '9.5 GiB'
-    """
-    for unit, size in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if abs(n) >= size:
-            return f"{n / size:.1f} {unit}"
-    return f"{n:.0f} B"
-
-
 # -- inspecting a fitted model ---------------------------------------------------------------------
 
 
@@ -168,6 +156,21 @@ def _walk(obj: Any, tally: _Tally, depth: int = 0) -> None:
         tally.python_bytes += sys.getsizeof(obj)
         tally.parts.append(_sklearn_tree(obj))
         return
+    if kind.endswith("predictor.TreePredictor"):  # HistGradientBoosting's trees
+        inner = _Tally(seen=tally.seen)
+        for v in vars(obj).values():
+            _walk(v, inner, depth + 1)
+        own = sys.getsizeof(obj) + sys.getsizeof(vars(obj))
+        tally.parts.append(
+            Part(
+                "tree",
+                inner.array_bytes + inner.python_bytes + own,
+                f"{len(obj.nodes):,} nodes x {obj.nodes.itemsize} B + "
+                f"{inner.python_bytes + own + inner.array_bytes - obj.nodes.nbytes:,} B",
+            )
+        )
+        tally.objects += 1
+        return
     if kind == "lightgbm.basic.Booster":
         tally.objects += 1
         tally.parts.append(_lightgbm_booster(obj))
@@ -214,16 +217,16 @@ def _xgboost_booster(booster: Any) -> Part:
 
 
 def _merge_trees(parts: list[Part]) -> list[Part]:
-    """Many sklearn trees (a forest) become one part: total nodes x bytes per node."""
+    """Many trees (a forest, boosting) become one part: total nodes x bytes per node."""
     trees = [p for p in parts if p.name == "tree"]
     rest = [p for p in parts if p.name != "tree"]
     if len(trees) <= 1:
         return parts
     nodes = sum(int(p.formula.split(" nodes")[0].replace(",", "")) for p in trees)
-    per = int(trees[0].formula.split(" x ")[1].split(" ")[0])
     total = sum(p.bytes for p in trees)
+    per = total / max(nodes, 1)
     return [
-        Part("trees", total, f"{len(trees):,} trees, {nodes:,} nodes x about {per} B"),
+        Part("trees", total, f"{len(trees):,} trees, {nodes:,} nodes x {per:,.0f} B"),
         *rest,
     ]
 
@@ -312,7 +315,8 @@ def _family_part(final: Any) -> tuple[str, Part | None]:
         if part is not None and len(inner) > 1:
             part = Part(part.name, part.bytes * len(inner), f"{len(inner)} x ({part.formula})")
         return family, part
-    if est is not None and not hasattr(final, "coef_"):
+    fitted_trees = hasattr(final, "tree_") or hasattr(final, "estimators_")
+    if est is not None and not hasattr(final, "coef_") and not fitted_trees:
         return _family_part(est)
     name = type(final).__name__
     if hasattr(final, "support_vectors_"):
@@ -331,12 +335,16 @@ def _family_part(final: Any) -> tuple[str, Part | None]:
         )
     if hasattr(final, "coefs_"):
         n = sum(c.size + b.size for c, b in zip(final.coefs_, final.intercepts_, strict=True))
-        shape = " -> ".join(str(c.shape[0]) for c in final.coefs_) + f" -> {final.coefs_[-1].shape[1]}"
+        shape = (
+            " -> ".join(str(c.shape[0]) for c in final.coefs_) + f" -> {final.coefs_[-1].shape[1]}"
+        )
         return "nn", Part("weights", float(n * 8), f"{n:,} parameters ({shape}) x 8 B")
     if hasattr(final, "theta_"):
         k, d = final.theta_.shape
         return "linear", Part(
-            "class means and variances", float(2 * k * d * 8), f"2 x {k} classes x {d} features x 8 B"
+            "class means and variances",
+            float(2 * k * d * 8),
+            f"2 x {k} classes x {d} features x 8 B",
         )
     if hasattr(final, "coef_"):
         coef = np.atleast_2d(final.coef_)
@@ -421,9 +429,7 @@ def _working(family: str, final: Any, rows: int, width: int, k: int) -> tuple[fl
             f"{rows:,} rows x {width} features x 8 B x 2.25 (per-class squared distances) "
             f"+ {k} class scores"
         )
-    if family in ("tree", "ensemble") and (
-        hasattr(est, "tree_") or hasattr(est, "estimators_")
-    ):
+    if family in ("tree", "ensemble") and (hasattr(est, "tree_") or hasattr(est, "estimators_")):
         return rows * width * 4 + 2.0 * out, (
             f"{rows:,} rows x {width} features as float32 + {k} class scores, twice"
         )
@@ -437,7 +443,14 @@ def _working(family: str, final: Any, rows: int, width: int, k: int) -> tuple[fl
 
 
 def batch_parts(
-    model: Any, family: str, rows: int, row_bytes: float, n_input: int
+    model: Any,
+    family: str,
+    rows: int,
+    row_bytes: float,
+    n_input: int,
+    *,
+    width: int | None = None,
+    classes: int | None = None,
 ) -> tuple[list[Part], float]:
     """What predicting ``rows`` rows adds, part by part, and the peak of those that coexist.
 
@@ -445,8 +458,8 @@ def batch_parts(
     once), then the prepared features and the model's own working arrays.
     """
     final = _final(model)
-    width = _width(model, n_input)
-    k = _classes(final)
+    width = width or _width(model, n_input)
+    k = classes or _classes(final)
     prepared = float(rows * width * 8)
     parts = [Part("the batch", rows * row_bytes, f"{rows:,} rows x {row_bytes:,.0f} B")]
     if hasattr(final, "net_"):
@@ -470,9 +483,7 @@ def batch_parts(
     return parts, peak
 
 
-def estimate_memory(
-    model: Any, *, rows: int, row_bytes: float, n_input: int
-) -> MemoryEstimate:
+def estimate_memory(model: Any, *, rows: int, row_bytes: float, n_input: int) -> MemoryEstimate:
     """The memory a fitted model holds and what predicting ``rows`` rows adds.
 
     ``row_bytes`` is one input row as a DataFrame holds it; ``n_input`` the number of input

@@ -9,6 +9,7 @@ kernel counts), and in "memory" mode Python's own allocator is switched to mallo
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
 import importlib
@@ -27,7 +28,18 @@ _STATUS = Path("/proc/self/status")
 class _MallInfo2(ctypes.Structure):
     _fields_ = [
         (n, ctypes.c_size_t)
-        for n in "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split()
+        for n in [
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        ]
     ]
 
 
@@ -119,10 +131,8 @@ def _preimport(spec: dict[str, Any]) -> None:
         spec["trusted"] = sio.get_untrusted_types(file=spec["model"])
         for name in spec["trusted"]:
             module = name.rsplit(".", 1)[0]
-            try:
+            with contextlib.suppress(ImportError):
                 importlib.import_module(module)
-            except ImportError:
-                pass
     elif spec["format"] == "torch":
         import torch
 
@@ -184,9 +194,8 @@ def _timings(predict: Any, sample: Any, rng: Any, spec: dict[str, Any]) -> dict[
         took = time.perf_counter() - t
         single.append(took)
         spent += took
-        if spent > float(spec.get("max_seconds", 1.0)) and len(single) >= int(
-            spec.get("min_calls", 100)
-        ):
+        limit = float(spec.get("max_seconds", 1.0))
+        if (spent > limit and len(single) >= int(spec.get("min_calls", 100))) or spent > 10 * limit:
             break
     batch = int(spec["batch"])
     per_row: list[float] = []
