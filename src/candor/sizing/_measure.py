@@ -233,6 +233,27 @@ def _probe(spec: dict[str, Any], workdir: Path, timeout: float) -> dict[str, Any
     return result
 
 
+def probe_memory(
+    path: str | Path, sample: pd.DataFrame, *, batch: int = 1000, fmt: str | None = None
+) -> dict[str, Any]:
+    """One memory-counting process: live bytes after loading and a batch's peak (for checks)."""
+    path = Path(path)
+    fmt = fmt or detect_format(path)
+    with tempfile.TemporaryDirectory(prefix="candor-size-") as tmp:
+        work = Path(tmp)
+        data = work / "sample.parquet"
+        sample.reset_index(drop=True).to_parquet(data)
+        spec = {
+            "model": str(path.resolve()),
+            "format": fmt,
+            "sample": str(data),
+            "batch": batch,
+            "mode": "memory",
+            "seed": 0,
+        }
+        return _probe(spec, work, 300.0)
+
+
 def _quantile_ms(values: list[float], q: float) -> Estimate:
     est = quantile_interval(np.asarray(values) * 1000, q)
     return est

@@ -259,9 +259,9 @@ def size(
             path = Path(model)
             fitted, fmt = load_model(path)
         else:
-            fitted = model
+            # estimated as a server would hold it: loaded back from the saved file
             path = _save(model, Path(tmp))
-            fmt = "torch" if path.suffix == ".pt" else "skops"
+            fitted, fmt = load_model(path)
         label = name or path.name
         file_bytes = path.stat().st_size
         estimate = estimate_memory(fitted, rows=batch, row_bytes=row_bytes, n_input=X.shape[1])

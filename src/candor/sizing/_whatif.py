@@ -10,6 +10,7 @@ them), networks by recounting their layers.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,8 +101,8 @@ def _train_rows(final: Any) -> int | None:
         and len(getattr(est, "estimators_", []))
         and hasattr(est.estimators_[0], "tree_")
     ):
-        # bootstrap: each tree saw about 63% distinct rows, but its root counts the draws
-        return int(est.estimators_[0].tree_.n_node_samples[0])
+        # bootstrap: a tree's root holds about 63% distinct rows; its weight counts the draws
+        return round(float(est.estimators_[0].tree_.weighted_n_node_samples[0]))
     if hasattr(est, "support_vectors_") and hasattr(est, "_n_samples_fit"):
         return int(est._n_samples_fit)
     return None
@@ -221,18 +222,20 @@ def _rescale_part(
         lead = f"{trees:,} trees, " if trees > 1 else ""
         return Part(name, float(nodes * per), f"{lead}{nodes:,} nodes x {per} B")
     if name in ("LightGBM trees", "XGBoost trees"):
-        trees = int(p.formula.split(" trees")[0].replace(",", ""))
-        nodes = int(p.formula.split(", ")[1].split(" nodes")[0].replace(",", ""))
-        per = int(p.formula.split(" x ")[-1].split(" ")[0])
-        per_iter0 = k0 if k0 > 2 else 1
-        per_iter = k if k > 2 else 1
-        factor = per_iter / per_iter0
+        t0, per_tree, n0_, per_node = (
+            int(v.replace(",", "")) for v in re.findall(r"([\d,]+) (?:trees|nodes|B)", p.formula)
+        )
+        factor = (k if k > 2 else 1) / (k0 if k0 > 2 else 1)
         if rows:
             notes.append(
                 "boosted trees have capped leaves: more rows do not grow them (more iterations would)"
             )
-        t, n = round(trees * factor), round(nodes * factor)
-        return Part(name, float(n * per), f"{t:,} trees, {n:,} nodes x {per} B")
+        t, n = round(t0 * factor), round(n0_ * factor)
+        return Part(
+            name,
+            float(t * per_tree + n * per_node),
+            f"{t:,} trees x {per_tree} B + {n:,} nodes x {per_node} B",
+        )
     if name.startswith("other arrays"):
         return Part(
             name,

@@ -1,0 +1,100 @@
+"""``candor size`` as a user runs it: a project's rung measured, priced and recorded in MLflow; the
+ladder's own model when there is one; what-ifs without a model; clear errors for bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from candor.project import Project
+from tests._subprocess import candor
+from tests._subprocess import flat as _flat
+
+
+@pytest.mark.slow
+def test_size_measures_prices_and_records_a_rung(tmp_path: Path) -> None:
+    assert candor("init --source sklearn:breast_cancer", cwd=tmp_path).returncode == 0
+    toml = tmp_path / "candor.toml"
+    toml.write_text(
+        toml.read_text().replace(
+            "# latency_p99_ms = 50\n# model_mb = 100\n# monthly_usd = 300",
+            "latency_p99_ms = 0.001\nmodel_mb = 100\nmonthly_usd = 1000",
+        )
+    )
+    res = candor("size --rung linear --repeats 2 --qps 50 --json", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["model_source"] == "fitted for sizing on the 426 training rows"
+    size = out["size"]
+    m = size["measurement"]
+    for key in ("load_seconds", "resident_bytes", "live_bytes", "batch_peak_bytes", "single_p99_ms"):
+        e = m[key]
+        assert e["low"] <= e["value"] <= e["high"] and e["n"] >= 2 and e["method"]
+    assert size["check"]["measured_bytes"]["n"] == 2 and size["check"]["ratio"] > 0
+    assert size["placement"]["monthly_usd"] > 0 and size["placement"]["source"].startswith("https")
+    verdicts = {v["budget"]: v["verdict"] for v in size["budgets"]}
+    assert verdicts == {"model_mb": "within", "latency_p99_ms": "over", "monthly_usd": "within"}
+    assert size["data"]["pandas_bytes_per_row"] == 30 * 8
+
+    run = Project.load(tmp_path).tracker().get_run(out["mlflow_run_id"])
+    assert run.data.tags["candor.kind"] == "size"
+    assert run.data.tags["candor.budget.latency_p99_ms"] == "over"
+    mm = run.data.metrics
+    assert mm["size_p99_ms_low"] <= mm["size_p99_ms"] and mm["size_resident_bytes_n"] == 2
+    assert mm["size_monthly_usd"] > 0
+
+    table = candor("size --rung linear --repeats 2 --no-track", cwd=tmp_path)
+    assert table.returncode == 0, table.stderr
+    text = _flat(table.stdout)
+    assert "Against the measurement" in text and "Cheapest home" in text and "over" in text
+
+
+@pytest.mark.slow
+def test_size_takes_the_ladders_model_and_answers_what_ifs(tmp_path: Path) -> None:
+    assert candor("init --source sklearn:digits", cwd=tmp_path).returncode == 0
+    assert candor("ladder --rungs dummy,random_forest --json", cwd=tmp_path).returncode == 0
+    res = candor(
+        "size --repeats 2 --rows 1e6 --classes 100 --json --no-track", cwd=tmp_path
+    )
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["model_source"] == "the last ladder's model"
+    size = out["size"]
+    assert size["name"] == "random_forest"
+    scenario = size["scenario"]
+    assert scenario["dominant"]["name"] == "trees"
+    assert "1,000,000 training rows" in size["sentence"]
+    assert scenario["total_bytes"] > 100 * size["estimate"]["model_bytes"]
+
+
+def test_a_what_if_without_a_model_names_the_part_that_dominates(tmp_path: Path) -> None:
+    res = candor("size --classes 5000000 --features 512", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    text = _flat(res.stdout)
+    assert "the output layer: 5,000,000 x 512 float32 = 9.5 GiB" in text
+    huge = candor("size --classes 2e9 --features 4096 --train", cwd=tmp_path)
+    assert huge.returncode == 0, huge.stderr
+    assert "no instance in the catalogue holds one worker" in _flat(huge.stdout)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ("size --classes 5000000 --features -3", "--features must be a positive whole number"),
+        ("size --rows abc --classes 3 --features 4", "--rows must be a positive whole number"),
+        ("size --classes 1e11 --features 4", "is beyond"),
+        ("size", "no candor.toml here"),
+        ("size --model notes.txt --data rows.csv", "not a model file candor can read"),
+        ("size --model notes.txt", "needs rows to predict"),
+        ("size --classes 3 --features 4 --qps -5", "--qps must be a positive number"),
+    ],
+)
+def test_bad_input_gets_a_clear_error(tmp_path: Path, args: str, message: str) -> None:
+    (tmp_path / "notes.txt").write_text("not a model")
+    (tmp_path / "rows.csv").write_text("a,b\n1,2\n")
+    res = candor(args, cwd=tmp_path)
+    assert res.returncode != 0
+    assert message in _flat(res.stderr), res.stderr
+    assert "Traceback" not in res.stderr
