@@ -76,6 +76,8 @@ def _fit_rung(rung: str, X: Any, y: Any, task: str, seed: int) -> Any:
 
 
 def _record(tracker: Tracker, run: SizeRun, project_root: Path, rung: str) -> str:
+    from candor.report import size_html
+
     r = run.result
     metrics: dict[str, float] = {"size_file_bytes": float(r.file_bytes)}
     metrics["size_estimate_bytes"] = r.estimate.total
@@ -105,7 +107,7 @@ def _record(tracker: Tracker, run: SizeRun, project_root: Path, rung: str) -> st
         metrics["size_whatif_bytes"] = r.scenario.total
     p = r.placement
     if p is not None and hasattr(p, "monthly_usd"):
-        metrics["size_monthly_usd"] = p.monthly_usd  # type: ignore[union-attr]
+        metrics["size_monthly_usd"] = p.monthly_usd
     metrics = {k: v for k, v in metrics.items() if v == v and abs(v) != float("inf")}
     tags = {
         "candor.kind": "size",
@@ -126,7 +128,7 @@ def _record(tracker: Tracker, run: SizeRun, project_root: Path, rung: str) -> st
         params={"batch": r.estimate.batch_rows, "qps": r.qps, "what_if": r.what.describe()},
         tags=tags,
         documents={"size.json": run.to_dict()},
-        texts={"size.txt": r.sentence + "\n"},
+        texts={"size.txt": r.sentence + "\n", "size.html": size_html(r)},
     )
 
 

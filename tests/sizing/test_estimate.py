@@ -30,7 +30,9 @@ def _part(est, name):  # type: ignore[no-untyped-def]
 
 def test_linear_models_are_classes_times_features() -> None:
     X, y = _data(d=12, k=4)
-    est = estimate_memory(LogisticRegression(max_iter=500).fit(X, y), rows=100, row_bytes=96, n_input=12)
+    est = estimate_memory(
+        LogisticRegression(max_iter=500).fit(X, y), rows=100, row_bytes=96, n_input=12
+    )
     coef = _part(est, "coefficients")
     assert coef.bytes == 4 * 12 * 8 and "4 classes x 12 features" in coef.formula
     assert est.family == "linear"
@@ -99,7 +101,9 @@ def test_what_ifs_rescale_each_family_by_what_sizes_it() -> None:
     grown = _part(rescale(forest, n_input=12, row_bytes=96, what=WhatIf(rows=4_000)), "trees")
     # fully grown trees: nodes per training row as fitted, so 10x the rows is about 10x the nodes
     assert grown.bytes == pytest.approx(10 * base, rel=0.01)
-    assert rescale(lin, n_input=12, row_bytes=96, what=WhatIf(rows=10**6)).model_bytes == pytest.approx(
+    assert rescale(
+        lin, n_input=12, row_bytes=96, what=WhatIf(rows=10**6)
+    ).model_bytes == pytest.approx(
         estimate_memory(lin, rows=1000, row_bytes=96, n_input=12).model_bytes
     )
 

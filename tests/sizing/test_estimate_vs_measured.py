@@ -70,6 +70,8 @@ def test_the_estimate_is_within_25_percent_of_the_measurement(
         f"(ratio {ratio:.2f}); model {format_bytes(est.model_bytes)} vs live "
         f"{format_bytes(measured['live_bytes'])}, batch {format_bytes(est.batch_peak)} vs "
         f"{format_bytes(measured['batch_peak_bytes'])}; parts: "
-        + "; ".join(f"{p.name} {format_bytes(p.bytes)} ({p.formula})" for p in est.model + est.batch)
+        + "; ".join(
+            f"{p.name} {format_bytes(p.bytes)} ({p.formula})" for p in est.model + est.batch
+        )
     )
     assert abs(ratio - 1) <= TOLERANCE, detail

@@ -83,7 +83,7 @@ def test_a_skops_file_naming_foreign_code_is_not_loaded(tmp_path: Path) -> None:
     X, y = _data()
     path = tmp_path / "stranger.skops"
     path.write_bytes(sio.dumps(Stranger().fit(X, y)))
-    with pytest.raises(DataError, match="types outside scikit-learn.*Stranger"):
+    with pytest.raises(DataError, match=r"types outside scikit-learn.*Stranger"):
         measure(path, X, repeats=2)
 
 

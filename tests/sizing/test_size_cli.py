@@ -29,7 +29,13 @@ def test_size_measures_prices_and_records_a_rung(tmp_path: Path) -> None:
     assert out["model_source"] == "fitted for sizing on the 426 training rows"
     size = out["size"]
     m = size["measurement"]
-    for key in ("load_seconds", "resident_bytes", "live_bytes", "batch_peak_bytes", "single_p99_ms"):
+    for key in (
+        "load_seconds",
+        "resident_bytes",
+        "live_bytes",
+        "batch_peak_bytes",
+        "single_p99_ms",
+    ):
         e = m[key]
         assert e["low"] <= e["value"] <= e["high"] and e["n"] >= 2 and e["method"]
     assert size["check"]["measured_bytes"]["n"] == 2 and size["check"]["ratio"] > 0
@@ -55,9 +61,7 @@ def test_size_measures_prices_and_records_a_rung(tmp_path: Path) -> None:
 def test_size_takes_the_ladders_model_and_answers_what_ifs(tmp_path: Path) -> None:
     assert candor("init --source sklearn:digits", cwd=tmp_path).returncode == 0
     assert candor("ladder --rungs dummy,random_forest --json", cwd=tmp_path).returncode == 0
-    res = candor(
-        "size --repeats 2 --rows 1e6 --classes 100 --json --no-track", cwd=tmp_path
-    )
+    res = candor("size --repeats 2 --rows 1e6 --classes 100 --json --no-track", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
     assert out["model_source"] == "the last ladder's model"

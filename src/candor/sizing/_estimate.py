@@ -216,9 +216,7 @@ def _xgboost_booster(booster: Any) -> Part:
     raw = json.loads(bytes(booster.save_raw("json")))
     trees = raw["learner"]["gradient_booster"]["model"]["trees"]
     nodes = sum(int(t["tree_param"]["num_nodes"]) for t in trees)
-    return _booster_part(
-        "XGBoost trees", len(trees), nodes, XGBOOST_TREE_BYTES, XGBOOST_NODE_BYTES
-    )
+    return _booster_part("XGBoost trees", len(trees), nodes, XGBOOST_TREE_BYTES, XGBOOST_NODE_BYTES)
 
 
 def _merge_trees(parts: list[Part]) -> list[Part]:

@@ -154,9 +154,11 @@ def place(
     if qps is not None:  # a steady load: burstable instances only sustain a share of a core
         df = df[~df.name.astype(str).str.startswith(BURSTABLE)]
     best: Placement | None = None
-    for row in df.itertuples(index=False):
-        usable = row.ram_gib * GIB * RAM_HEADROOM
-        workers = min(int(row.vcpu), int(usable // worker_bytes))
+    records: list[dict[Any, Any]] = df.to_dict("records")
+    for row in records:
+        vcpu, ram, price = int(row["vcpu"]), float(row["ram_gib"]), float(row["usd_per_hour"])
+        usable = ram * GIB * RAM_HEADROOM
+        workers = min(vcpu, int(usable // worker_bytes))
         if workers < 1:
             continue
         if qps is None or not rows_per_second_per_core:
@@ -169,20 +171,20 @@ def place(
                 f"{qps:,.0f} requests/s at {rows_per_second_per_core:,.0f} per core x "
                 f"{CPU_HEADROOM:.0%} = {workers} workers x {count} instance(s)"
             )
-        cost = count * float(row.usd_per_hour) * HOURS_PER_MONTH
+        cost = count * price * HOURS_PER_MONTH
         if best is None or cost < best.monthly_usd - 1e-9:
             best = Placement(
-                str(row.provider),
-                str(row.name),
+                str(row["provider"]),
+                str(row["name"]),
                 count,
-                int(row.vcpu),
-                float(row.ram_gib),
+                vcpu,
+                ram,
                 workers,
-                float(row.usd_per_hour),
+                price,
                 cost,
-                str(row.region),
-                str(row.price_date),
-                str(row.source),
+                str(row["region"]),
+                str(row["price_date"]),
+                str(row["source"]),
                 reason,
             )
     if best is not None:
