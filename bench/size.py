@@ -5,8 +5,7 @@ constants were not fitted on, the rung is fitted, saved in candor's format and m
 process (glibc's live bytes of the loaded model plus the kernel's high-water mark while predicting a
 batch). The analytic estimate is compared with it, and so is the figure a user would otherwise
 reach for: the model file's size on disk. Training memory is compared with the fit's own peak
-(resident high-water mark around a second ``fit`` in this process, the first having paid for
-imports).
+(the resident high-water mark around ``fit`` in a fresh process with the libraries imported).
 
     .venv/bin/python bench/size.py [--datasets breast_cancer,...] [--out bench/results/size.json]
 """
@@ -14,6 +13,7 @@ imports).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import tempfile
@@ -42,9 +42,7 @@ def _load(name: str) -> tuple[pd.DataFrame, pd.Series, str]:
     if name == "generated":
         from sklearn.datasets import make_classification
 
-        X, y = make_classification(
-            5_000, 40, n_informative=12, n_classes=4, random_state=3
-        )
+        X, y = make_classification(5_000, 40, n_informative=12, n_classes=4, random_state=3)
         return pd.DataFrame(X, columns=[f"g{i}" for i in range(40)]), pd.Series(y), "multiclass"
     ds = load_dataset(f"sklearn:{name}")
     y = ds.y
@@ -53,11 +51,46 @@ def _load(name: str) -> tuple[pd.DataFrame, pd.Series, str]:
     return ds.X, y, ds.task
 
 
+def _fit_peak(dataset: str, rung: str) -> int:
+    """Peak resident memory of one fit, in a fresh process (``--fit-probe``)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, __file__, "--fit-probe", f"{dataset}:{rung}"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**__import__("os").environ, "OMP_NUM_THREADS": "1"},
+    )
+    return int(done.stdout.strip().splitlines()[-1])
+
+
+def _fit_probe(target: str) -> None:
+    dataset, rung = target.split(":")
+    X, y, task = _load(dataset)
+    spec = RUNGS[rung]
+    ctx = _context(X, task, int(y.nunique()) if task != "regression" else 0, 0)
+    few = X.sample(min(len(X), 200), random_state=0).index
+    with contextlib.suppress(ValueError):  # a small fit first pays for lazy imports and threads
+        spec.build(ctx).fit(X.loc[few], y.loc[few])
+    import gc
+
+    gc.collect()
+    with peak_memory() as peak:
+        spec.build(ctx).fit(X, y)
+    print(peak.bytes)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--fit-probe", help=argparse.SUPPRESS)
     ap.add_argument("--datasets", default=",".join(DATASETS))
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "size.json"))
     args = ap.parse_args()
+    if args.fit_probe:
+        _fit_probe(args.fit_probe)
+        return
     rows = []
     began = time.perf_counter()
     for name in args.datasets.split(","):
@@ -68,9 +101,8 @@ def main() -> None:
                 continue
             if spec.needs and importlib.util.find_spec(spec.needs) is None:
                 continue
-            spec.build(ctx).fit(X, y)  # a first fit pays for lazy imports and thread pools
-            with peak_memory() as fit_peak:
-                model = spec.build(ctx).fit(X, y)
+            model = spec.build(ctx).fit(X, y)
+            fit_peak = _fit_peak(name, rung)
             data, _, filename = model_bytes(model)
             batch = _batch(X.shape[1])
             with tempfile.TemporaryDirectory() as tmp:
@@ -101,7 +133,7 @@ def main() -> None:
                 "ratio": est.total / total,
                 "model_ratio": est.model_bytes / measured["live_bytes"],
                 "file_ratio": len(data) / measured["live_bytes"],
-                "fit_peak_bytes": fit_peak.bytes,
+                "fit_peak_bytes": fit_peak,
                 "train_estimate_bytes": train.total,
             }
             rows.append(row)
@@ -109,7 +141,7 @@ def main() -> None:
                 f"{name:13s} {rung:14s} estimate {format_bytes(est.total):>9s} measured "
                 f"{format_bytes(total):>9s} ratio {row['ratio']:.2f} | model alone "
                 f"{row['model_ratio']:.2f}, file size as a guess {row['file_ratio']:.2f} | fit "
-                f"peak {format_bytes(fit_peak.bytes):>9s}, training estimate "
+                f"peak {format_bytes(fit_peak):>9s}, training estimate "
                 f"{format_bytes(train.total):>9s}",
                 flush=True,
             )
@@ -141,7 +173,12 @@ def summarise(df: pd.DataFrame) -> None:
     print(line("file size on disk / live bytes (the usual guess)", df.file_ratio))
     fit = df[df.fit_peak_bytes > 2**20]
     if len(fit):
-        print(line("training estimate / fit peak (fits over 1 MiB)", fit.train_estimate_bytes / fit.fit_peak_bytes))
+        print(
+            line(
+                "training estimate / fit peak (fits over 1 MiB)",
+                fit.train_estimate_bytes / fit.fit_peak_bytes,
+            )
+        )
 
 
 if __name__ == "__main__":

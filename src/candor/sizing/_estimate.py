@@ -430,10 +430,13 @@ def _working(family: str, final: Any, rows: int, width: int, k: int) -> tuple[fl
     if cal and hasattr(est, "coef_"):  # calibrated linear SVMs: scores, then each calibrator's
         return float(rows * k * 36), f"{rows:,} rows x {k} classes x 36 B (scores and calibration)"
     if hasattr(est, "theta_"):
-        return rows * width * 8 * 2.25 + 3 * out, (
-            f"{rows:,} rows x {width} features x 8 B x 2.25 (per-class squared distances) "
+        return rows * width * 8 * 2.0 + 3 * out, (
+            f"{rows:,} rows x {width} features x 8 B x 2 (per-class squared distances) "
             f"+ 3 x {k} class scores (log-likelihoods, their normalisation, probabilities)"
         )
+    if hasattr(est, "_predictors"):  # HistGradientBoosting: raw scores, then the link's copies
+        raw = rows * (k if k > 2 else 1) * 8
+        return raw + 2.0 * out, f"{rows:,} rows x (raw scores + 2 x {k} probabilities) x 8 B"
     if family in ("tree", "ensemble") and (hasattr(est, "tree_") or hasattr(est, "estimators_")):
         # a forest sums each tree's scores into a total: two score arrays at once
         copies = 2 if hasattr(est, "estimators_") else 1
