@@ -63,6 +63,10 @@ def _fit_rung(rung: str, X: Any, y: Any, task: str, seed: int) -> Any:
     if task not in spec.tasks:
         raise DataError(f"rung {rung!r} does not apply to a {task} task")
     ctx = _context(X, task, int(y.nunique()) if task != "regression" else 0, seed)
+    if task != "regression":  # class codes, as the ladder fits them (XGBoost requires them)
+        import numpy as np
+
+        y = np.unique(np.asarray(y), return_inverse=True)[1]
     if spec.applies is not None and not spec.applies(ctx):
         raise DataError(f"rung {rung!r} does not apply to this data")
     if spec.needs is not None:

@@ -73,6 +73,18 @@ def test_size_takes_the_ladders_model_and_answers_what_ifs(tmp_path: Path) -> No
     assert scenario["total_bytes"] > 100 * size["estimate"]["model_bytes"]
 
 
+def test_a_rung_fitted_for_sizing_gets_class_codes_as_the_ladder_gives_them(
+    tmp_path: Path,
+) -> None:
+    # breast_cancer's labels are strings; XGBoost refuses anything but 0..k-1
+    assert candor("init --source sklearn:breast_cancer", cwd=tmp_path).returncode == 0
+    res = candor("size --rung xgboost --no-measure --json --no-track", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)["size"]
+    assert out["measurement"] is None and out["estimate"]["dominant"]["name"]
+    assert out["name"] == "xgboost" and out["estimate"]["family"] == "ensemble"
+
+
 def test_a_what_if_without_a_model_names_the_part_that_dominates(tmp_path: Path) -> None:
     res = candor("size --classes 5000000 --features 512", cwd=tmp_path)
     assert res.returncode == 0, res.stderr

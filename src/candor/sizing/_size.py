@@ -104,17 +104,18 @@ class SizeResult:
                 f"rows {format_bytes(b.value)} more ({format_bytes(b.low)} to "
                 f"{format_bytes(b.high)})"
             )
-            p50, p99 = m.single_p50_ms, m.single_p99_ms
+            p50, p99, rate = m.single_p50_ms, m.single_p99_ms, m.rows_per_second_per_core
             bits.append(
                 f"one row takes {_ms(p50.value)} at the median ({_ms(p50.low)} to "
                 f"{_ms(p50.high)}) and {_ms(p99.value)} at p99 ({_bound(p99)}); batched, one core "
-                f"predicts {m.rows_per_second_per_core.value:,.0f} rows/s"
+                f"predicts {rate.value:,.0f} rows/s ({rate.low:,.0f} to {rate.high:,.0f})"
             )
         if self.scenario is not None:
             bits.append(
                 f"with {self.what.describe()}"
                 + (" (training)" if self.what.train else "")
-                + f": {format_bytes(self.scenario.total)}, dominated by "
+                + f": {format_bytes(self.scenario.total)} (estimated from each part's formula; "
+                "serving estimates were within 25% of measurement on candor's panel), dominated by "
                 + dominant_sentence(self.scenario)
             )
         p = self.placement
