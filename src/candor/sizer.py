@@ -184,10 +184,10 @@ def size_project(
                     )
             stored = ladder_model(tracker, ds.content_hash, rung, Path(tmp))
             if stored is not None:
-                model, source = stored, "the last ladder's model"
+                model, source = stored, f"the last ladder's {rung} model"
             else:
                 model = _fit_rung(rung, X, train[ds.target], ds.task, cfg.data.seed)
-                source = f"fitted for sizing on the {len(X):,} training rows"
+                source = f"the {rung} rung, fitted for sizing on the {len(X):,} training rows"
             name = rung
         result = size(
             model,

@@ -214,6 +214,7 @@ class Tracker:
             names = {f.path for f in client.list_artifacts(run_id, str(Path(artifact).parent))}
             if artifact not in names:
                 return None
+            os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
             return Path(client.download_artifacts(run_id, artifact, str(folder)))
         except MlflowException as exc:
             raise TrackingError(

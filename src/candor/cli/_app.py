@@ -410,8 +410,9 @@ def _count(text: str | None, option: str) -> int | None:
     except ValueError:
         value = math.nan
     if not math.isfinite(value) or value != int(value) or value < 1:
+        example = "1000" if option == "--batch" else "5000000 or 5e6"
         raise CandorError(
-            f"{option} must be a positive whole number such as 5000000 or 5e6, got {text!r}"
+            f"{option} must be a positive whole number such as {example}, got {text!r}"
         )
     return int(value)
 
@@ -447,7 +448,7 @@ def size_cmd(
     ] = False,
     qps: Annotated[
         float | None,
-        typer.Option(help="Single-row requests per second to serve (default [sizing] qps)."),
+        typer.Option(help="Single-row requests per second to serve (default: qps in candor.toml)."),
     ] = None,
     provider: Annotated[
         str | None, typer.Option(help="Only these providers' instances, e.g. aws or aws,gcp.")
@@ -468,7 +469,7 @@ def size_cmd(
     if repeats < 2:
         raise CandorError(f"--repeats must be at least 2 for an interval, got {repeats}")
     if qps is not None and not (qps > 0 and math.isfinite(qps)):
-        raise CandorError(f"--qps must be a positive number of requests per second, got {qps}")
+        raise CandorError(f"--qps must be a positive number of requests per second, got {qps:g}")
     what = WhatIf(
         classes=_count(classes, "--classes"),
         features=_count(features, "--features"),
@@ -477,6 +478,11 @@ def size_cmd(
         train=train,
     )
     n_batch = _count(batch, "--batch")
+    status = (
+        "Measuring the model in fresh processes..."
+        if measure
+        else "Estimating the model's memory..."
+    )
     providers = [p.strip().lower() for p in provider.split(",") if p.strip()] if provider else None
     has_project = Path("candor.toml").exists()
     if model is None and not has_project and what.classes and what.features:
@@ -511,8 +517,13 @@ def size_cmd(
         from candor.data._load import read_table
         from candor.sizing import size
 
+        if not data.is_file():
+            raise CandorError(
+                f"no data file at {data}: give --data FILE, a CSV or Parquet file with the "
+                "model's input columns"
+            )
         table = read_table(str(data))
-        with err_console.status("Measuring the model in fresh processes..."):
+        with err_console.status(status):
             result = size(
                 model,
                 table,
@@ -533,7 +544,7 @@ def size_cmd(
         return
     from candor.sizer import size_project
 
-    with err_console.status("Measuring the model in fresh processes..."):
+    with err_console.status(status):
         run = size_project(
             ".",
             rung=rung,

@@ -122,7 +122,14 @@ def print_size(console: Console, r: SizeResult) -> None:
             + (f", {format_bytes(arrow)} in Arrow" if arrow is not None else "")
         )
     p = r.placement
-    if isinstance(p, Placement):
+    if isinstance(p, Placement) and r.what.train:
+        console.print(
+            f"Cheapest machine to train on: [bold]{escape(p.provider)} {escape(p.instance)}"
+            f"[/bold] ({p.vcpu} vCPU, {p.ram_gib:g} GiB, for {format_bytes(r.worker_bytes)}) at "
+            f"${p.usd_per_hour:.4g}/hour ({escape(p.region)} on-demand list price as of "
+            f"{escape(p.price_date)})"
+        )
+    elif isinstance(p, Placement):
         console.print(
             f"Cheapest home: [bold]{p.count} x {escape(p.provider)} {escape(p.instance)}[/bold] "
             f"({p.vcpu} vCPU, {p.ram_gib:g} GiB, {p.workers_per_instance} worker(s) each of "

@@ -1,5 +1,16 @@
 """Servers sized by measurement: what a model needs, what a bigger one would, and what it costs.
-``candor.size(model, X)`` is :func:`size`."""
+
+``candor.size(model, X, ...)`` is :func:`size`::
+
+    result = candor.size(model, X, qps=200)          # a fitted model or a saved file, rows like its input
+    print(result)                                    # one sentence, every figure with its interval
+    result.measurement.single_p99_ms                 # an Estimate: value, low, high, n, method
+    candor.size(model, X, what=WhatIf(rows=10**9))   # what-ifs without training
+
+Arguments: ``name``, ``batch`` (rows per measured batch), ``repeats`` (fresh processes, at least 2),
+``what`` (a :class:`WhatIf`), ``qps``, ``catalogue``, ``providers``, ``budgets`` (a dict like
+``[budgets]``), ``measure_it=False`` for estimates only.
+"""
 
 import sys
 import types

@@ -347,7 +347,7 @@ def _family_part(final: Any) -> tuple[str, Part | None]:
         return "linear", Part(
             "class means and variances",
             float(2 * k * d * 8),
-            f"2 x {k} classes x {d} features x 8 B",
+            f"2 x {k:,} classes x {d:,} features x 8 B",
         )
     if hasattr(final, "coef_"):
         coef = np.atleast_2d(final.coef_)
@@ -413,37 +413,39 @@ def _working(family: str, final: Any, rows: int, width: int, k: int) -> tuple[fl
     if hasattr(est, "coefs_"):  # MLP: two consecutive layers' activations at once
         widths = [c.shape[1] for c in est.coefs_]
         pair = max(a + b for a, b in zip([width, *widths[:-1]], widths, strict=True))
-        return rows * pair * 8.0, f"{rows:,} rows x {pair} activations (two layers) x 8 B"
+        return rows * pair * 8.0, f"{rows:,} rows x {pair:,} activations (two layers) x 8 B"
     if hasattr(est, "_fit_X"):
         nn = int(getattr(est, "n_neighbors", 5))
         per = nn * 32 + k * 8
         return float(rows * per), (
             f"{rows:,} rows x ({nn} neighbours x 32 B for distances, indices, weights and "
-            f"labels + {k} classes x 8 B)"
+            f"labels + {k:,} classes x 8 B)"
         )
     if hasattr(est, "support_vectors_"):
         pairs = max(1, k * (k - 1) // 2)
         per = pairs * 18 + k * 28
         return float(rows * per), (
-            f"{rows:,} rows x ({pairs} one-vs-one decisions x 18 B + {k} classes x 28 B)"
+            f"{rows:,} rows x ({pairs:,} one-vs-one decisions x 18 B + {k:,} classes x 28 B)"
         )
     if cal and hasattr(est, "coef_"):  # calibrated linear SVMs: scores, then each calibrator's
-        return float(rows * k * 36), f"{rows:,} rows x {k} classes x 36 B (scores and calibration)"
+        return float(
+            rows * k * 36
+        ), f"{rows:,} rows x {k:,} classes x 36 B (scores and calibration)"
     if hasattr(est, "theta_"):
         return rows * width * 8 * 2.0 + 3 * out, (
-            f"{rows:,} rows x {width} features x 8 B x 2 (per-class squared distances) "
-            f"+ 3 x {k} class scores (log-likelihoods, their normalisation, probabilities)"
+            f"{rows:,} rows x {width:,} features x 8 B x 2 (per-class squared distances) "
+            f"+ 3 x {k:,} class scores (log-likelihoods, their normalisation, probabilities)"
         )
     if hasattr(est, "_predictors"):  # HistGradientBoosting: raw scores, then the link's copies
         raw = rows * (k if k > 2 else 1) * 8
-        return raw + 2.0 * out, f"{rows:,} rows x (raw scores + 2 x {k} probabilities) x 8 B"
+        return raw + 2.0 * out, f"{rows:,} rows x (raw scores + 2 x {k:,} probabilities) x 8 B"
     if family in ("tree", "ensemble") and (hasattr(est, "tree_") or hasattr(est, "estimators_")):
         # a forest sums each tree's scores into a total: two score arrays at once
         copies = 2 if hasattr(est, "estimators_") else 1
         return rows * width * 4 + copies * out, (
-            f"{rows:,} rows x {width} features as float32 + {copies} x {k} class scores x 8 B"
+            f"{rows:,} rows x {width:,} features as float32 + {copies} x {k:,} class scores x 8 B"
         )
-    return float(out), f"{rows:,} rows x {k} outputs x 8 B"
+    return float(out), f"{rows:,} rows x {k:,} outputs x 8 B"
 
 
 def batch_parts(
@@ -475,7 +477,7 @@ def batch_parts(
             Part(
                 "preprocessing",
                 prep,
-                f"{copies:g} x {rows:,} rows x {width} features x 8 B",
+                f"{copies:g} x {rows:,} rows x {width:,} features x 8 B",
             )
         )
     else:

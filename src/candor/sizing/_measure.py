@@ -229,7 +229,8 @@ def _probe(spec: dict[str, Any], workdir: Path, timeout: float) -> dict[str, Any
         )
     result: dict[str, Any] = json.loads(out_path.read_text())
     if "error" in result:
-        raise DataError(f"the model could not be measured: {result['error']}")
+        first = str(result["error"]).strip().splitlines()[0]
+        raise DataError(f"the model could not be measured: {first}")
     return result
 
 
@@ -332,7 +333,12 @@ def measure(
         batch_peak_bytes=over(
             "memory", "batch_peak_bytes", f"peak resident memory predicting {batch:,} rows"
         ),
-        process_bytes=over("time", "base_rss", "interpreter and libraries before the model"),
+        process_bytes=over(
+            "time",
+            "base_rss",
+            "Python with NumPy, pandas, scikit-learn and skops (and PyTorch only for a network), "
+            "before the model",
+        ),
         single_p50_ms=_quantile_ms(single, 0.5),
         single_p99_ms=_quantile_ms(single, 0.99),
         batch_ms_per_row=batch_ms,

@@ -163,13 +163,18 @@ def place(
             continue
         if qps is None or not rows_per_second_per_core:
             count = 1
-            reason = "one worker, no request rate given"
+            reason = (
+                f"memory only, no request rate given: room for {workers} worker(s) of "
+                f"{worker_bytes / GIB:,.2g} GiB in {RAM_HEADROOM:.0%} of its RAM"
+            )
         else:
-            per_instance = workers * rows_per_second_per_core * CPU_HEADROOM
+            per_worker = rows_per_second_per_core * CPU_HEADROOM
+            per_instance = workers * per_worker
             count = max(1, math.ceil(qps / per_instance))
             reason = (
-                f"{qps:,.0f} requests/s at {rows_per_second_per_core:,.0f} per core x "
-                f"{CPU_HEADROOM:.0%} = {workers} workers x {count} instance(s)"
+                f"{qps:,.0f} requests/s / ({rows_per_second_per_core:,.0f} per core x "
+                f"{CPU_HEADROOM:.0%}) = {qps / per_worker:,.2f} workers; {workers} fit on each "
+                f"instance, so {count} instance(s); burstable types left out under a steady load"
             )
         cost = count * price * HOURS_PER_MONTH
         if best is None or cost < best.monthly_usd - 1e-9:
@@ -189,16 +194,17 @@ def place(
             )
     if best is not None:
         return best
+    from candor._units import format_bytes
+
     largest = df.sort_values("ram_gib").iloc[-1] if not df.empty else catalogue.iloc[0]
-    need_gib = worker_bytes / GIB
     split = math.ceil(worker_bytes / (float(largest.ram_gib) * GIB * RAM_HEADROOM))
     return NoFit(
         worker_bytes,
         str(largest["name"]),
         float(largest.ram_gib),
-        f"no instance in the catalogue holds one worker of {need_gib:,.1f} GiB (with "
-        f"{1 - RAM_HEADROOM:.0%} headroom): the largest, {largest['name']} with "
-        f"{float(largest.ram_gib):,.0f} GiB, would need the model split across {split} of them, "
-        "which candor does not do; shrink the model (fewer classes or features, float32) or "
-        "add a larger instance to your catalogue (--catalogue)",
+        f"no instance in the catalogue holds {format_bytes(worker_bytes)} (with "
+        f"{1 - RAM_HEADROOM:.0%} of its RAM kept free): the largest, {largest['name']} with "
+        f"{format_bytes(float(largest.ram_gib) * GIB)}, would need it split across {split} of "
+        "them, which candor does not do; shrink it (fewer classes or features, a smaller "
+        "model) or add a larger instance to your catalogue (--catalogue)",
     )

@@ -13,6 +13,7 @@ import contextlib
 import ctypes
 import gc
 import importlib
+import importlib.abc
 import json
 import os
 import sys
@@ -121,8 +122,21 @@ def _predictor(model: Any, fmt: str) -> Any:
     return model.predict_proba if hasattr(model, "predict_proba") else model.predict
 
 
+class _NoTorch(importlib.abc.MetaPathFinder):
+    """Keeps PyTorch out of a process serving a model that does not need it: skops' type registry
+    walks scikit-learn, whose array-API support would otherwise import torch where it is
+    installed, and the interpreter's baseline would depend on what else is installed."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name == "torch" or name.startswith("torch."):
+            raise ImportError("PyTorch is not needed to serve this model")
+        return None
+
+
 def _preimport(spec: dict[str, Any]) -> None:
     """Import what loading will need, so that import costs are not counted as the model's."""
+    if spec["format"] != "torch":
+        sys.meta_path.insert(0, _NoTorch())
     import pandas  # noqa: F401
 
     if spec["format"] == "skops":

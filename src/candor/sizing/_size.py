@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from candor._units import format_bytes
@@ -108,7 +109,7 @@ class SizeResult:
             bits.append(
                 f"one row takes {_ms(p50.value)} at the median ({_ms(p50.low)} to "
                 f"{_ms(p50.high)}) and {_ms(p99.value)} at p99 ({_bound(p99)}); batched, one core "
-                f"predicts {rate.value:,.0f} rows/s ({rate.low:,.0f} to {rate.high:,.0f})"
+                f"predicts {_sig(rate.value)} rows/s ({_sig(rate.low)} to {_sig(rate.high)})"
             )
         if self.scenario is not None:
             bits.append(
@@ -120,13 +121,17 @@ class SizeResult:
             )
         p = self.placement
         if isinstance(p, Placement):
+            what = "to train on" if self.what.train else "home"
             bits.append(
-                f"cheapest home: {p.count} x {p.provider} {p.instance} ({p.vcpu} vCPU, "
+                f"cheapest {what}: {p.count} x {p.provider} {p.instance} ({p.vcpu} vCPU, "
                 f"{p.ram_gib:g} GiB) at ${p.monthly_usd:,.0f}/month"
             )
         elif isinstance(p, NoFit):
             bits.append(p.message)
         return "; ".join(bits) + "."
+
+    def __str__(self) -> str:
+        return self.sentence
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -150,6 +155,14 @@ class SizeResult:
         }
 
 
+def _sig(v: float) -> str:
+    """Three significant figures with thousands separators: 116,083 -> '116,000'."""
+    if not math.isfinite(v) or v == 0:
+        return "unbounded" if not math.isfinite(v) else "0"
+    digits = 3 - math.floor(math.log10(abs(v))) - 1
+    return f"{round(v, digits):,.{max(digits, 0)}f}"
+
+
 def _ms(v: float) -> str:
     if not math.isfinite(v):
         return "unbounded"
@@ -169,6 +182,39 @@ def _save(model: Any, folder: Path) -> Path:
     path = folder / filename
     path.write_bytes(data)
     return path
+
+
+def _input_columns(model: Any) -> list[str] | None:
+    """The columns a fitted model was trained on, where it records them."""
+    names = getattr(model, "feature_names_in_", None)
+    if names is None and hasattr(model, "feature_name"):  # a LightGBM Booster
+        names = model.feature_name()
+    if names is None and getattr(model, "feature_names", None):  # an XGBoost Booster
+        names = model.feature_names
+    return None if names is None else [str(n) for n in names]
+
+
+def _match_columns(model: Any, X: pd.DataFrame, where: str) -> pd.DataFrame:
+    """``X`` with the model's input columns in its order, or a clear error naming what is missing."""
+    names = _input_columns(model)
+    if names is None:
+        shape = getattr(model, "image_shape", None)
+        if shape is not None and X.shape[1] != int(np.prod(shape)):
+            raise DataError(
+                f"{where} has {X.shape[1]} columns but the network takes {int(np.prod(shape))} "
+                "pixels: give rows with its input columns"
+            )
+        return X
+    have = set(map(str, X.columns))
+    missing = [n for n in names if n not in have]
+    if missing:
+        raise DataError(
+            f"{where} lacks {len(missing)} of the model's {len(names)} input columns ("
+            + ", ".join(missing[:5])
+            + (", ..." if len(missing) > 5 else "")
+            + "): give rows with the columns the model was trained on"
+        )
+    return X.rename(columns=str)[names]
 
 
 def _verdicts(
@@ -252,8 +298,6 @@ def size(
     if len(X) == 0:
         raise DataError("no rows to predict: sizing needs a sample of the model's input")
     cat = catalogue if isinstance(catalogue, pd.DataFrame) else load_catalogue(catalogue)
-    sample = X.sample(min(len(X), SAMPLE_ROWS), random_state=0) if len(X) > SAMPLE_ROWS else X
-    row_bytes = float(sample.memory_usage(deep=False, index=False).sum()) / len(sample)
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="candor-size-") as tmp:
         if isinstance(model, (str, Path)):
@@ -265,6 +309,9 @@ def size(
             fitted, fmt = load_model(path)
         label = name or path.name
         file_bytes = path.stat().st_size
+        X = _match_columns(fitted, X, "the rows given")
+        sample = X.sample(min(len(X), SAMPLE_ROWS), random_state=0) if len(X) > SAMPLE_ROWS else X
+        row_bytes = float(sample.memory_usage(deep=False, index=False).sum()) / len(sample)
         estimate = estimate_memory(fitted, rows=batch, row_bytes=row_bytes, n_input=X.shape[1])
         m = (
             measure(path, sample, batch=batch, repeats=repeats, fmt=fmt, max_seconds=max_seconds)
