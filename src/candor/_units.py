@@ -18,3 +18,12 @@ def format_bytes(b: float) -> str:
             v = b / size
             return f"{v:.2g} {unit}" if abs(v) < 10 else f"{v:,.0f} {unit}"
     return f"{b:.0f} B"
+
+
+def listing(items: list[str], k: int = 5) -> str:
+    """The first ``k`` items, comma-separated, with ``...`` when there are more.
+
+    >>> listing(["a", "b", "c"], 2)
+    'a, b, ...'
+    """
+    return ", ".join(items[:k]) + (", ..." if len(items) > k else "")

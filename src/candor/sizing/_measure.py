@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from candor._units import listing
 from candor.errors import DataError
 from candor.ladder._measure import mean_interval, quantile_interval
 from candor.stats import Estimate
@@ -84,10 +85,8 @@ def trusted_types(path: Path) -> list[str]:
     if foreign:
         raise DataError(
             f"{path} names types outside scikit-learn, NumPy, SciPy, LightGBM and XGBoost: "
-            + ", ".join(foreign[:5])
-            + ("..." if len(foreign) > 5 else "")
-            + "; candor does not load them (loading runs their code). Check where the file "
-            "came from"
+            f"{listing(foreign)}; candor does not load them (loading runs their code). Check "
+            "where the file came from"
         )
     return list(types)
 

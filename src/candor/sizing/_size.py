@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from candor._units import format_bytes
+from candor._units import format_bytes, listing
 from candor.errors import DataError
 from candor.sizing._data import DataMemory, data_memory
 from candor.sizing._estimate import MemoryEstimate, estimate_memory
@@ -209,10 +209,8 @@ def _match_columns(model: Any, X: pd.DataFrame, where: str) -> pd.DataFrame:
     missing = [n for n in names if n not in have]
     if missing:
         raise DataError(
-            f"{where} lacks {len(missing)} of the model's {len(names)} input columns ("
-            + ", ".join(missing[:5])
-            + (", ..." if len(missing) > 5 else "")
-            + "): give rows with the columns the model was trained on"
+            f"{where} lacks {len(missing)} of the model's {len(names)} input columns "
+            f"({listing(missing)}): give rows with the columns the model was trained on"
         )
     return X.rename(columns=str)[names]
 
