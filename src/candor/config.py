@@ -37,6 +37,8 @@ class DataSection(_Section):
     task: Literal["binary", "multiclass", "regression"] | None = None
     test_size: float = Field(0.25, gt=0, lt=1)
     seed: int = 0
+    #: where dataset snapshots go: a folder or an fsspec URL such as s3://bucket/candor/objects
+    snapshots: str | None = None
 
 
 class MetricSection(_Section):

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from candor.config import CONFIG_NAME, Config, config_template, find_config, load_config
-from candor.data import BUNDLED, Dataset, Split, load_dataset, split_dataset
+from candor.data import BUNDLED, Dataset, ObjectStore, Split, load_dataset, split_dataset
 from candor.errors import ConfigError
 from candor.stats import Costs, Evaluation
 from candor.tracking import Tracker, estimate_metrics, git_commit
@@ -111,6 +111,18 @@ class Project:
         return load_dataset(
             d.source, d.target, base_dir=self.root, task=d.task, group=d.group, time=d.time
         )
+
+    def object_store(self) -> ObjectStore:
+        """Dataset snapshots: ``[data] snapshots`` (a folder or an fsspec URL), else
+        ``.candor/objects`` in the project."""
+        where = self.config.data.snapshots
+        if where is None:
+            root = str(self.workspace / "objects")
+        elif "://" in where:
+            root = where
+        else:
+            root = str((self.root / where).resolve())
+        return ObjectStore(root)
 
     def split(self, ds: Dataset) -> Split:
         return split_dataset(ds, self.config.data.test_size, self.config.data.seed)

@@ -3,10 +3,13 @@
 from candor.data._hash import content_hash
 from candor.data._load import BUNDLED, Dataset, load_dataset, read_table
 from candor.data._split import Split, split_dataset
+from candor.data._store import ObjectStore, Snapshot
 
 __all__ = [
     "BUNDLED",
     "Dataset",
+    "ObjectStore",
+    "Snapshot",
     "Split",
     "content_hash",
     "load_dataset",
