@@ -50,12 +50,15 @@ def test_demo_prints_a_leaderboard_and_a_comparison_and_writes_only_in_its_folde
     assert "Ladder: ROC AUC, out of fold on 426 rows" in out
     assert "Use logistic regression" in out or "Use " in out
     assert "Forecast:" in out and "With 10x the data" in out
+    # the summary ends with what serving the recommended model takes and costs
+    serving = out[out.rindex("Serving the recommended model") :]
+    assert "on disk" in serving and "p99" in serving and "/month" in serving
 
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*before, "X"])
     assert (tmp_path / "X" / "candor.toml").is_file()
     runs = _runs(tmp_path / "X" / ".candor" / "mlflow.db")
-    # the audit, the ladder (a parent run and one nested run per rung), the forecast of the
-    # recommended rung, one evaluation per model
+    # the audit, the ladder (a parent run and one nested run per rung), the forecast and the
+    # sizing of the recommended rung, one evaluation per model
     assert len(runs) == 1 + 1 + 12 + 1 + 1 + 4
     assert {status for _, status, _ in runs} == {"FINISHED"}
     assert len({dataset_hash for _, _, dataset_hash in runs}) == 1
@@ -73,6 +76,9 @@ def test_demo_json_gives_every_metric_inside_its_interval(tmp_path: Path) -> Non
     assert out["forecast"]["rung_source"] == "the last ladder's recommendation"
     full = fc["at_full"]["score"]
     assert full["low"] <= full["value"] <= full["high"] <= 1.0
+    size = out["size"]["size"]
+    assert size["name"] == out["ladder"]["recommended"]
+    assert size["measurement"]["single_p99_ms"]["n"] >= 400 and size["placement"]["monthly_usd"] > 0
     primary = [row["metrics"]["roc_auc"]["value"] for row in board]
     assert primary == sorted(primary, reverse=True)
     assert (out["comparison"]["name_a"], out["comparison"]["name_b"]) == (

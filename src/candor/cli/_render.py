@@ -138,7 +138,9 @@ def print_size_summary(console: Console, r: SizeResult) -> None:
             f"${p.monthly_usd:,.0f}/month (on-demand list price, {p.region}, {p.price_date})"
         )
     console.print(
-        f"[bold]Serving {escape(r.name)}[/bold]: " + "; ".join(escape(b) for b in bits) + "."
+        f"[bold]Serving the recommended model ({escape(r.name)})[/bold]: "
+        + "; ".join(escape(b) for b in bits)
+        + "."
     )
 
 
