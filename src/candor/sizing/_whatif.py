@@ -147,7 +147,7 @@ def rescale(
         batch, peak = batch_parts(
             model, base.family, batch_rows, row_bytes * ratio_d, d1, width=d, classes=k
         )
-    out = MemoryEstimate(base.family, parts, batch, batch_rows, peak, notes)
+    out = MemoryEstimate(base.family, parts, batch, batch_rows, peak, list(dict.fromkeys(notes)))
     if what.train:
         rows = what.rows or n0 or 0
         if not rows:
