@@ -27,3 +27,21 @@ def listing(items: list[str], k: int = 5) -> str:
     'a, b, ...'
     """
     return ", ".join(items[:k]) + (", ..." if len(items) > k else "")
+
+
+def format_figure(v: float, kind: str) -> str:
+    """One measured figure in its unit: ``bytes``, ``s`` (shown in ms below a second), ``ms``, or a
+    plain count.
+
+    >>> format_figure(0.0123, "s"), format_figure(2048, "bytes"), format_figure(61234.4, "n")
+    ('12.3 ms', '2 KiB', '61,234')
+    """
+    if not math.isfinite(v):
+        return "unbounded"
+    if kind == "bytes":
+        return format_bytes(v)
+    if kind == "s":
+        return f"{v * 1000:.3g} ms" if v < 1 else f"{v:.3g} s"
+    if kind == "ms":
+        return f"{v:.3g} ms"
+    return f"{v:,.0f}"

@@ -43,7 +43,7 @@ class ForecastRun:
 
 def recommended_rung(tracker: Tracker, dataset_hash: str) -> str | None:
     """The rung the last ladder on this very data recommended, if any."""
-    if tracker.uri.startswith("sqlite:///") and not Path(tracker.uri[10:]).exists():
+    if not tracker.has_runs:
         return None  # no store yet, so no ladder: say so without starting MLflow
     run = tracker.latest_run("ladder", {"candor.dataset_hash": dataset_hash})
     if run is None:

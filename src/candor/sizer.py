@@ -38,7 +38,7 @@ class SizeRun:
 
 def ladder_model(tracker: Tracker, dataset_hash: str, rung: str, folder: Path) -> Path | None:
     """The model file the last ladder on this data stored for ``rung``, copied into ``folder``."""
-    if tracker.uri.startswith("sqlite:///") and not Path(tracker.uri[10:]).exists():
+    if not tracker.has_runs:
         return None
     parent = tracker.latest_run("ladder", {"candor.dataset_hash": dataset_hash})
     if parent is None:

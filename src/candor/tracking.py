@@ -187,6 +187,12 @@ class Tracker:
             ) from exc
         return runs[0] if runs else None
 
+    @property
+    def has_runs(self) -> bool:
+        """False when the default SQLite store does not exist yet: nothing to search, and no need
+        to start MLflow to find that out."""
+        return not (self.uri.startswith("sqlite:///") and not Path(self.uri[10:]).exists())
+
     def child_run(self, parent_id: str, run_name: str) -> Any | None:
         """The run named ``run_name`` nested under ``parent_id``, or None."""
         from mlflow.exceptions import MlflowException

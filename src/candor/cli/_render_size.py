@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from candor._units import format_bytes
+from candor._units import format_bytes, format_figure
 from candor.sizing import MemoryEstimate, NoFit, Placement, SizeResult
 from candor.stats import Estimate
 
@@ -21,26 +21,14 @@ _VERDICT = {
 }
 
 
-def _num(v: float, kind: str) -> str:
-    if not math.isfinite(v):
-        return "unbounded"
-    if kind == "bytes":
-        return format_bytes(v)
-    if kind == "s":
-        return f"{v * 1000:.3g} ms" if v < 1 else f"{v:.3g} s"
-    if kind == "ms":
-        return f"{v:.3g} ms"
-    return f"{v:,.0f}"
-
-
 def _row(t: Table, label: str, e: Estimate, kind: str) -> None:
     if e.n == 0 or not math.isfinite(e.value):
         t.add_row(label, "not measurable here", "", "", escape(e.method))
         return
     t.add_row(
         label,
-        _num(e.value, kind),
-        f"{_num(e.low, kind)} to {_num(e.high, kind)}",
+        format_figure(e.value, kind),
+        f"{format_figure(e.low, kind)} to {format_figure(e.high, kind)}",
         f"{e.n:,}",
         escape(e.method),
     )

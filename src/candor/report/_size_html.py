@@ -4,27 +4,15 @@ it would run and the budgets. No scripts, no links out."""
 
 from __future__ import annotations
 
-import math
 from html import escape
 
-from candor._units import format_bytes
+from candor._units import format_bytes, format_figure
 from candor.sizing import MemoryEstimate, NoFit, Placement, SizeResult
 from candor.stats import Estimate
 
 
 def _fmt(e: Estimate, kind: str) -> str:
-    def one(v: float) -> str:
-        if not math.isfinite(v):
-            return "unbounded"
-        if kind == "bytes":
-            return format_bytes(v)
-        if kind == "ms":
-            return f"{v:.3g} ms"
-        if kind == "s":
-            return f"{v * 1000:.3g} ms" if v < 1 else f"{v:.3g} s"
-        return f"{v:,.0f}"
-
-    return f"{one(e.value)} ({one(e.low)} to {one(e.high)})"
+    return f"{format_figure(e.value, kind)} ({format_figure(e.low, kind)} to {format_figure(e.high, kind)})"
 
 
 def _parts_table(e: MemoryEstimate) -> str:

@@ -51,6 +51,8 @@ class Part:
     name: str
     bytes: float
     formula: str
+    #: what the formula counts (trees, nodes, bytes per tree and per node), for rescaling
+    counts: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "bytes": self.bytes, "formula": self.formula}
@@ -169,6 +171,7 @@ def _walk(obj: Any, tally: _Tally, depth: int = 0) -> None:
                 inner.array_bytes + inner.python_bytes + own,
                 f"{len(obj.nodes):,} nodes x {obj.nodes.itemsize} B + "
                 f"{inner.python_bytes + own + inner.array_bytes - obj.nodes.nbytes:,} B",
+                {"trees": 1, "nodes": len(obj.nodes)},
             )
         )
         tally.objects += 1
@@ -190,7 +193,12 @@ def _walk(obj: Any, tally: _Tally, depth: int = 0) -> None:
 
 def _sklearn_tree(tree: Any) -> Part:
     per = SKLEARN_NODE_BYTES + int(np.prod(tree.value.shape[1:])) * tree.value.itemsize
-    return Part("tree", tree.node_count * per, f"{tree.node_count:,} nodes x {per} B")
+    return Part(
+        "tree",
+        tree.node_count * per,
+        f"{tree.node_count:,} nodes x {per} B",
+        {"trees": 1, "nodes": tree.node_count},
+    )
 
 
 def _booster_part(name: str, trees: int, nodes: int, per_tree: int, per_node: int) -> Part:
@@ -198,6 +206,7 @@ def _booster_part(name: str, trees: int, nodes: int, per_tree: int, per_node: in
         name,
         float(trees * per_tree + nodes * per_node),
         f"{trees:,} trees x {per_tree} B + {nodes:,} nodes x {per_node} B",
+        {"trees": trees, "nodes": nodes, "per_tree": per_tree, "per_node": per_node},
     )
 
 
@@ -225,11 +234,16 @@ def _merge_trees(parts: list[Part]) -> list[Part]:
     rest = [p for p in parts if p.name != "tree"]
     if len(trees) <= 1:
         return parts
-    nodes = sum(int(p.formula.split(" nodes")[0].replace(",", "")) for p in trees)
+    nodes = int(sum(p.counts["nodes"] for p in trees))
     total = sum(p.bytes for p in trees)
     per = total / max(nodes, 1)
     return [
-        Part("trees", total, f"{len(trees):,} trees, {nodes:,} nodes x {per:,.0f} B"),
+        Part(
+            "trees",
+            total,
+            f"{len(trees):,} trees, {nodes:,} nodes x {per:,.0f} B",
+            {"trees": len(trees), "nodes": nodes},
+        ),
         *rest,
     ]
 

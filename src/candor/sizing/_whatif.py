@@ -10,7 +10,6 @@ them), networks by recounting their layers.
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -198,7 +197,7 @@ def _rescale_part(
         return _rescale_torch(final, k, n_input, d1)
     if name in ("tree", "trees") and hasattr(est, "_predictors"):
         # HistGradientBoosting: leaves capped, one tree per class and iteration
-        trees = int(p.formula.split(" trees")[0].replace(",", ""))
+        trees = int(p.counts["trees"])
         factor = (k if k > 2 else 1) / (k0 if k0 > 2 else 1)
         if rows:
             notes.append(
@@ -210,9 +209,8 @@ def _rescale_part(
             f"{round(trees * factor):,} trees at {p.bytes / trees:,.0f} B each",
         )
     if name in ("tree", "trees"):
-        nodes = int(p.formula.split(" nodes")[0].split(", ")[-1].replace(",", ""))
-        trees = 1 if name == "tree" else int(p.formula.split(" trees")[0].replace(",", ""))
-        nodes = round(nodes * grow)
+        trees = int(p.counts["trees"])
+        nodes = round(p.counts["nodes"] * grow)
         per = SKLEARN_NODE_BYTES + 8 * (k if k > 2 or hasattr(est, "predict_proba") else 1)
         if rows and n0:
             notes.append(
@@ -222,9 +220,8 @@ def _rescale_part(
         lead = f"{trees:,} trees, " if trees > 1 else ""
         return Part(name, float(nodes * per), f"{lead}{nodes:,} nodes x {per} B")
     if name in ("LightGBM trees", "XGBoost trees"):
-        t0, per_tree, n0_, per_node = (
-            int(v.replace(",", "")) for v in re.findall(r"([\d,]+) (?:trees|nodes|B)", p.formula)
-        )
+        t0, n0_ = p.counts["trees"], p.counts["nodes"]
+        per_tree, per_node = int(p.counts["per_tree"]), int(p.counts["per_node"])
         factor = (k if k > 2 else 1) / (k0 if k0 > 2 else 1)
         if rows:
             notes.append(
