@@ -71,6 +71,21 @@ class SizingSection(_Section):
     batch: int = Field(1000, ge=1, le=10_000_000)
 
 
+Gate = Literal["audit", "min_acceptable", "beats_champion", "budgets"]
+GATES: tuple[Gate, ...] = ("audit", "min_acceptable", "beats_champion", "budgets")
+
+
+class RegistrySection(_Section):
+    #: the alias ``candor register`` puts on a new version, and the one ``promote`` moves to it
+    candidate: str = "candidate"
+    champion: str = "champion"
+    #: a new champion may score worse than the one it replaces by at most this much (in the
+    #: primary metric's units, on the same held-out rows): "better, or no worse than"
+    margin: float = Field(0.01, ge=0)
+    #: the release gates ``candor promote`` runs, in order
+    gates: list[Gate] = Field(default_factory=lambda: list(GATES))
+
+
 class TrackingSection(_Section):
     uri: str | None = None
     experiment: str | None = None
@@ -86,6 +101,7 @@ class Config(_Section):
     budgets: BudgetsSection = Field(default_factory=BudgetsSection)  # type: ignore[arg-type]
     tracking: TrackingSection = Field(default_factory=TrackingSection)
     sizing: SizingSection = Field(default_factory=SizingSection)  # type: ignore[arg-type]
+    registry: RegistrySection = Field(default_factory=RegistrySection)  # type: ignore[arg-type]
 
     @field_validator("metric")
     @classmethod
@@ -231,4 +247,10 @@ n_resamples = 10000           # bootstrap resamples
 # qps = 200                   # single-row requests per second
 # providers = ["aws"]         # aws | gcp | azure; all when unset
 # catalogue = "instances.csv" # your own instance prices (same columns as candor's)
+
+# [registry]                  # candor register / promote: aliases and release gates
+# candidate = "candidate"     # the alias a newly registered version gets
+# champion = "champion"       # the alias promote moves (and rollback moves back)
+# margin = 0.01               # a new champion may be worse than the old by at most this (paired)
+# gates = ["audit", "min_acceptable", "beats_champion", "budgets"]
 """

@@ -45,9 +45,16 @@ class ModelNotFound(CandorError):
 class GateFailed(CandorError):
     """A release gate blocked a promotion."""
 
+    exit_code = 1
+
+
+class ChecksumMismatch(CandorError):
+    """A stored artifact does not match the checksum recorded when it was written."""
+
 
 __all__ = [
     "CandorError",
+    "ChecksumMismatch",
     "ConfigError",
     "DataError",
     "GateFailed",

@@ -98,6 +98,34 @@ class Tracker:
             logging.getLogger(name).setLevel(logging.WARNING)
         return MlflowClient(tracking_uri=self.uri)
 
+    def client(self) -> Any:
+        """An ``MlflowClient`` on this store (for the registry)."""
+        return self._client()
+
+    def log_folder(self, run_id: str, folder: Path, artifact_path: str) -> str:
+        """Copy a folder into a run's artifacts; the folder's artifact URI."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            client = self._client()
+            client.log_artifacts(run_id, str(folder), artifact_path)
+            return f"{client.get_run(run_id).info.artifact_uri}/{artifact_path}"
+        except MlflowException as exc:
+            raise TrackingError(
+                f"MLflow at {self.uri} could not store {folder.name} in run {run_id}: {exc.message}"
+            ) from exc
+
+    def log_text(self, run_id: str, text: str, name: str) -> None:
+        """Add one text artifact to an existing run."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            self._client().log_text(run_id, text, name)
+        except MlflowException as exc:
+            raise TrackingError(
+                f"MLflow at {self.uri} could not store {name} in run {run_id}: {exc.message}"
+            ) from exc
+
     def _experiment_id(self, client: Any) -> str:
         exp = client.get_experiment_by_name(self.experiment)
         if exp is not None:
