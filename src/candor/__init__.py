@@ -23,6 +23,11 @@ _LAZY = {
     "init_project": "candor.project",
     "load_dataset": "candor.data",
     "split_dataset": "candor.data",
+    "load": "candor.registering",
+    "register": "candor.registering",
+    "promote": "candor.registering",
+    "rollback": "candor.registering",
+    "LoadedModel": "candor.registry",
 }
 
 __all__ = sorted([*_LAZY, "forecast", "ladder", "size"])

@@ -1,5 +1,6 @@
 """The ``candor`` command line: thin. Parse, call one library function, render."""
 
+from candor.cli import _registry  # noqa: F401  (adds register, promote, ... to the app)
 from candor.cli._app import app, main
 
 __all__ = ["app", "main"]

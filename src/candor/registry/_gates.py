@@ -117,7 +117,7 @@ def judge_budgets(
             "budgets",
             False,
             f"[budgets] set ({', '.join(f'{k}={v:g}' for k, v in wanted.items())}) but the model "
-            "is not sized: run `candor size` for its rung, then register it again",
+            "is not sized: run `candor size --rung RUNG` for its rung, then promote again",
         )
     parts, ok = [], True
     for key, limit in wanted.items():

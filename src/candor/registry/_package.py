@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -23,6 +24,8 @@ from candor.errors import ChecksumMismatch, DataError
 from candor.registry._formats import save_model
 
 CHECKSUMS = "CHECKSUMS"
+#: files MLflow itself adds to a model folder when it loads one from the registry
+MLFLOW_ADDS = frozenset({"registered_model_meta"})
 MANIFEST = "candor_model.json"
 CANDOR_DIR = ("artifacts", "candor")
 ENTRY = '''"""Loads a candor model for MLflow's pyfunc loaders: models from code, no pickle."""
@@ -136,7 +139,7 @@ def verify_checksums(root: Path, expected: str | None, what: str) -> None:
         p.relative_to(root).as_posix()
         for p in root.rglob("*")
         if p.is_file() and p.name != CHECKSUMS
-    }
+    } - MLFLOW_ADDS
     bad = sorted(n for n in listed if n not in present or _sha256(root / n) != listed[n])
     extra = sorted(present - set(listed))
     if bad or extra:
@@ -190,14 +193,19 @@ def build_package(
 
     preview = LoadedModel.from_folder(staging, manifest, allow_pickle=allow_pickle)
     output: Any = preview.predict(example)
-    signature = infer_signature(example, pd.Series(output, name="prediction"), {"proba": False})
+    # integer inputs are declared as doubles: a missing value arrives as NaN, and MLflow's schema
+    # would refuse a NaN in an integer column (candor's own loader turns them back)
+    loose = example.astype({c: float for c in example.columns if example[c].dtype.kind in "iu"})
+    with warnings.catch_warnings():  # MLflow's hint about integer columns is for the labels
+        warnings.simplefilter("ignore", UserWarning)
+        signature = infer_signature(loose, pd.Series(output, name="prediction"), {"proba": False})
     try:
         mlflow.pyfunc.save_model(
             str(folder),
             python_model=str(entry),
             artifacts={"candor": str(staging)},
             signature=signature,
-            input_example=example,
+            input_example=loose,
             pip_requirements=[f"candor=={metadata.version('candor')}"],
         )
     except Exception as exc:  # MLflow's own validation of the example against the signature

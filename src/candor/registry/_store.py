@@ -190,7 +190,7 @@ class Registry:
                 f"find {name} v{version}", self.client.get_model_version, name, str(version)
             )
         except ModelNotFound:
-            have = [v.version for v in self.versions(name)]
+            have = [str(v.version) for v in self.versions(name)]
             raise ModelNotFound(
                 f"model {name!r} has no version {version} (versions: {', '.join(have) or 'none'})"
             ) from None
