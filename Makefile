@@ -17,7 +17,7 @@ $(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,nn]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,nn,onnx]'
 	@touch $@ $(VENV)/.installed-demo
 
 demo: $(VENV)/.installed-demo

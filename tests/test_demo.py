@@ -50,6 +50,12 @@ def test_demo_prints_a_leaderboard_and_a_comparison_and_writes_only_in_its_folde
     assert "Ladder: ROC AUC, out of fold on 426 rows" in out
     assert "Use logistic regression" in out or "Use " in out
     assert "Forecast:" in out and "With 10x the data" in out
+    # the recommended model registered and promoted through the gates; the dummy refused
+    registry = out[out.index("Registry") :]
+    assert "Registered breast-cancer v1 as @candidate" in registry
+    assert "min_acceptable: passed: held-out roc_auc" in registry
+    assert "Promoted breast-cancer v1 to @champion: all 4 gate(s) passed" in registry
+    assert "breast-cancer v2 was not promoted" in registry and "beats_champion: FAILED" in registry
     # the summary ends with what serving the recommended model takes and costs
     serving = out[out.rindex("Serving the recommended model") :]
     assert "on disk" in serving and "p99" in serving and "/month" in serving
@@ -58,8 +64,8 @@ def test_demo_prints_a_leaderboard_and_a_comparison_and_writes_only_in_its_folde
     assert (tmp_path / "X" / "candor.toml").is_file()
     runs = _runs(tmp_path / "X" / ".candor" / "mlflow.db")
     # the audit, the ladder (a parent run and one nested run per rung), the forecast and the
-    # sizing of the recommended rung, one evaluation per model
-    assert len(runs) == 1 + 1 + 12 + 1 + 1 + 4
+    # sizing of the recommended rung, two registrations, one evaluation per model
+    assert len(runs) == 1 + 1 + 12 + 1 + 1 + 2 + 4
     assert {status for _, status, _ in runs} == {"FINISHED"}
     assert len({dataset_hash for _, _, dataset_hash in runs}) == 1
 

@@ -17,15 +17,18 @@ import numpy as np
 
 from candor.audit import AuditReport
 from candor.auditing import audit_project
+from candor.errors import GateFailed
 from candor.forecasting import ForecastRun, forecast_project
 from candor.ladder._climb import Progress
 from candor.laddering import LadderRun, ladder_project
 from candor.project import Project, init_project, log_evaluation
+from candor.registering import Promotion, Registration, promote, register
 from candor.sizer import SizeRun, size_project
 from candor.stats import Comparison, Evaluation, compare, evaluate
 
 DEMO_SOURCE = "sklearn:breast_cancer"
 DEMO_METRICS = ["roc_auc", "accuracy", "f1", "brier", "log_loss"]
+DEMO_MODEL = "breast-cancer"
 
 
 def _models(seed: int) -> dict[str, Callable[[], Any]]:
@@ -62,6 +65,10 @@ class DemoResult:
     ladder: LadderRun | None = None
     forecast: ForecastRun | None = None
     size: SizeRun | None = None
+    registered: Registration | None = None
+    promotion: Promotion | None = None
+    #: the dummy's promotion, refused by the gates: what they guard against
+    blocked: str = ""
 
     @property
     def runs_recorded(self) -> int:
@@ -69,7 +76,8 @@ class DemoResult:
         ladder_runs = 0 if self.ladder is None else 1 + len(self.ladder.result.rungs)
         forecast_runs = 0 if self.forecast is None or self.forecast.run_id is None else 1
         size_runs = 0 if self.size is None or self.size.run_id is None else 1
-        return 1 + ladder_runs + forecast_runs + size_runs + len(self.run_ids)
+        register_runs = 0 if self.registered is None else 1 + bool(self.blocked)
+        return 1 + ladder_runs + forecast_runs + size_runs + register_runs + len(self.run_ids)
 
     def leaderboard(self) -> list[tuple[str, Evaluation]]:
         """Models from best to worst by the primary metric's point value."""
@@ -88,6 +96,9 @@ class DemoResult:
             "ladder": None if self.ladder is None else self.ladder.to_dict(),
             "forecast": None if self.forecast is None else self.forecast.to_dict(),
             "size": None if self.size is None else self.size.to_dict(),
+            "registered": None if self.registered is None else self.registered.to_dict(),
+            "promotion": None if self.promotion is None else self.promotion.to_dict(),
+            "blocked": self.blocked,
         }
 
 
@@ -101,7 +112,15 @@ def run_demo(
     """Create (or reuse) the demo project in ``folder`` and evaluate a few models honestly."""
     root = Path(folder)
     if not (root / "candor.toml").exists():
-        init_project(root, name="candor-demo", source=DEMO_SOURCE)
+        cfg = init_project(root, name="candor-demo", source=DEMO_SOURCE)
+        # a release gate with a threshold to meet: the champion's pessimistic bound must reach it
+        text = cfg.read_text(encoding="utf-8")
+        cfg.write_text(
+            text.replace("# min_acceptable = 0.80 ", "min_acceptable = 0.90   ", 1).replace(
+                'goal = ""', 'goal = "flag tumours likely to be malignant for a second reading"', 1
+            ),
+            encoding="utf-8",
+        )
     audited = audit_project(root)  # the data first: a leak makes every number below meaningless
     # then the ladder: which model is worth it, from the simplest up
     climbed = ladder_project(root, on_progress=on_progress)
@@ -109,6 +128,23 @@ def run_demo(
     forecasted = forecast_project(root)
     # and what serving it would take: memory, latency, an instance and its monthly cost
     sized = size_project(root, repeats=2)
+    # then into the registry, and through the release gates to champion (a rerun of the demo
+    # promotes its new version only if it is no worse than the last one)
+    registered = register(root, name=DEMO_MODEL)
+    promoted: Promotion | None
+    try:
+        promoted = promote(root, name=DEMO_MODEL, version=registered.version)
+    except GateFailed as exc:  # a rerun whose new model is worse than the last champion
+        promoted, refused = None, str(exc)
+    else:
+        refused = ""
+    # and the gates at work: the dummy (always the majority class) may not replace it
+    blocked = refused
+    try:
+        dummy = register(root, name=DEMO_MODEL, rung="dummy", alias="")
+        promote(root, name=DEMO_MODEL, version=dummy.version)
+    except GateFailed as exc:
+        blocked = str(exc)
     project = Project.load(root)
     ds = project.dataset()
     split = project.split(ds)
@@ -160,4 +196,7 @@ def run_demo(
         climbed,
         forecasted,
         sized,
+        registered,
+        promoted,
+        blocked,
     )

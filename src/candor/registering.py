@@ -898,3 +898,31 @@ def card(path: str | Path = ".", ref: str = "") -> str:
     project = Project.load(path)
     mv = project_registry(project).resolve(parse_ref(ref))
     return str(mv.description or f"{mv.name} v{mv.version} has no model card")
+
+
+# ---- export --------------------------------------------------------------------------------------
+
+
+def export_onnx(path: str | Path, ref: str, out: str | Path) -> Any:
+    """Write a registered model as ONNX to ``out``, after checking that ONNX Runtime gives the
+    model's own answers on the project's held-out rows; a failed check writes nothing."""
+    from candor.project import write_bytes_atomic
+
+    try:
+        from candor.registry._onnx import check_loaded, export_model
+    except ImportError as exc:
+        raise CandorError(
+            "ONNX export needs skl2onnx, onnxmltools and onnxruntime: pip install 'candor[onnx]'"
+        ) from exc
+    project = Project.load(path)
+    registry = project_registry(project)
+    model = load_version(registry, parse_ref(ref))
+    ds = project.dataset()
+    split = project.split(ds)
+    X_test = ds.frame.iloc[split.test][[f.name for f in model.features]]
+    data = export_model(model, X_test.head(50))
+    check = check_loaded(data, model, X_test)
+    if not check.passed:
+        raise DataError(f"{model.name} v{model.version} was not exported: {check.sentence}")
+    write_bytes_atomic(Path(out), data)
+    return check

@@ -33,7 +33,8 @@ def _test_rows(root: Path) -> Any:
 
 
 @pytest.mark.parametrize(
-    ("rung", "fmt"), [("linear", "skops"), ("lightgbm", "skops+lightgbm"), ("xgboost", "skops+xgboost")]
+    ("rung", "fmt"),
+    [("linear", "skops"), ("lightgbm", "skops+lightgbm"), ("xgboost", "skops+xgboost")],
 )
 def test_register_promote_and_load_by_alias_give_the_ladders_predictions(
     laddered: tuple[Path, LadderRun], rung: str, fmt: str

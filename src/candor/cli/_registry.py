@@ -112,7 +112,16 @@ def models(
         return
     primary = rows[0].primary
     t = Table(title="Registered models", title_justify="left")
-    for col in ("model", "version", "aliases", "rung", f"held-out {primary}", "gates", "data", "created"):
+    for col in (
+        "model",
+        "version",
+        "aliases",
+        "rung",
+        f"held-out {primary}",
+        "gates",
+        "data",
+        "created",
+    ):
         t.add_column(col)
     for r in rows:
         score = "n/a" if r.score is None else f"{r.score.format()} n={r.score.n:,}"

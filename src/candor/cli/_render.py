@@ -105,9 +105,27 @@ def print_demo(console: Console, res: DemoResult) -> None:
         console.print(f"  • {c.text}")
     console.print(
         f"[dim]{res.runs_recorded} runs recorded in MLflow under {res.folder / '.candor'} "
-        "(the audit, the ladder and one per rung, the forecast, the sizing, one per model); "
+        "(the audit, the ladder and one per rung, the forecast, the sizing, two registrations, one per model); "
         f"project file {res.folder / 'candor.toml'}[/dim]"
     )
+    if res.registered is not None:
+        console.print("[bold]Registry[/bold]")
+        console.print(f"  {escape(res.registered.sentence)}")
+        if res.promotion is not None:
+            for v in res.promotion.verdicts:
+                mark = "passed" if v.passed else "FAILED"
+                console.print(f"  {v.gate}: {mark}: {escape(v.evidence)}")
+            console.print(f"  {escape(res.promotion.sentence)}")
+        if res.blocked:
+            first = res.blocked.splitlines()
+            console.print(f"  The gates at work: {escape(first[0])}")
+            for line in first[1:-1]:
+                console.print(f"    {escape(line.strip())}")
+        name = res.registered.name
+        console.print(
+            f'  [dim]load it anywhere in the project: candor.load("{name}@champion"); its card: '
+            f"candor card {name}@champion[/dim]"
+        )
     if res.size is not None:
         print_size_summary(console, res.size.result)
 

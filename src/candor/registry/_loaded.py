@@ -68,7 +68,9 @@ def input_frame(X: Any, features: list[Feature]) -> pd.DataFrame:
         if f.dtype.startswith("float") or col.isna().any():
             out[f.name] = col.astype(float)
         else:
-            out[f.name] = col.astype(np.dtype(f.dtype)) if f.dtype in ("int64", "int32", "bool") else col
+            out[f.name] = (
+                col.astype(np.dtype(f.dtype)) if f.dtype in ("int64", "int32", "bool") else col
+            )
     return out
 
 

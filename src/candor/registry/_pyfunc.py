@@ -35,5 +35,7 @@ class CandorPyfunc(PythonModel):
         if params and params.get("proba"):
             if model.task == "regression":
                 raise ValueError("a regression model has no class probabilities")
-            return pd.DataFrame(model.predict_proba(model_input), columns=[str(c) for c in model.classes])
+            return pd.DataFrame(
+                model.predict_proba(model_input), columns=[str(c) for c in model.classes]
+            )
         return pd.Series(model.predict(model_input), name="prediction")
