@@ -130,5 +130,5 @@ def test_a_skops_file_naming_a_type_outside_its_recorded_list_is_refused(tmp_pat
 
     # the file swapped for one that holds a user's class: loading it would run that class's code
     (tmp_path / "model.skops").write_bytes(sio.dumps(Handmade().fit(X, y)))
-    with pytest.raises(DataError, match="outside the list recorded.*Handmade"):
+    with pytest.raises(DataError, match=r"outside the list recorded.*Handmade"):
         load_model(tmp_path, fmt, task=task, n_classes=k, trusted=trusted)

@@ -78,7 +78,7 @@ def test_mlflows_own_pyfunc_loader_reads_a_registered_model(
 ) -> None:
     import mlflow
 
-    root, run = laddered
+    root, _ = laddered
     reg = register(root, name="pyfunc", rung="linear")
     promote(root, name="pyfunc", version=reg.version)
     mlflow.set_tracking_uri(Project.load(root).tracker().uri)
@@ -95,16 +95,20 @@ def test_each_gate_failing_alone_blocks_with_its_evidence(laddered: tuple[Path, 
     root, _ = laddered
     v1 = register(root, name="gates", rung="linear")
     # min_acceptable alone: nothing else can fail on a first champion
-    with toml_edit(root, "# min_acceptable = 0.80", "min_acceptable = 0.9999"):
-        with pytest.raises(GateFailed) as exc:
-            promote(root, name="gates", version=v1.version)
+    with (
+        toml_edit(root, "# min_acceptable = 0.80", "min_acceptable = 0.9999"),
+        pytest.raises(GateFailed) as exc,
+    ):
+        promote(root, name="gates", version=v1.version)
     text = str(exc.value)
     assert "1 of 4 gate(s) failed" in text and "min_acceptable: FAILED" in text
     assert "lower bound" in text and "short of min_acceptable 0.9999" in text
     # budgets alone: set, but nothing sized
-    with toml_edit(root, "# model_mb = 100", "model_mb = 100"):
-        with pytest.raises(GateFailed, match=r"(?s)1 of 4 .*budgets: FAILED.*not sized"):
-            promote(root, name="gates", version=v1.version)
+    with (
+        toml_edit(root, "# model_mb = 100", "model_mb = 100"),
+        pytest.raises(GateFailed, match=r"(?s)1 of 4 .*budgets: FAILED.*not sized"),
+    ):
+        promote(root, name="gates", version=v1.version)
     first = promote(root, name="gates", version=v1.version)
     assert first.outcome == "promoted" and first.previous is None
     # beats_champion alone: the dummy is far worse than the champion on the same rows
@@ -220,7 +224,7 @@ def test_load_names_what_is_missing(laddered: tuple[Path, LadderRun]) -> None:
         model.predict(X.drop(columns=["mean radius"]))
     bad = X.head(2).astype(object)
     bad.iloc[0, 0] = "twelve"
-    with pytest.raises(DataError, match="must be numeric.*'twelve'"):
+    with pytest.raises(DataError, match=r"must be numeric.*'twelve'"):
         model.predict(bad)
     assert model.predict(X.head(1).to_dict("records")[0]).shape == (1,)
     assert candor.load("errors@candidate", project=root).version == "1"
