@@ -239,3 +239,29 @@ def test_registering_without_a_ladder_or_rung_says_what_to_run(tmp_path: Path) -
         register(tmp_path, name="iris")
     with pytest.raises(ModelNotFound, match="not a model name"):
         register(tmp_path, name="bad@name", rung="linear")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    __import__("importlib").util.find_spec("torch") is None, reason="needs candor[nn]"
+)
+def test_the_cnn_rung_round_trips_through_the_registry(tmp_path: Path) -> None:
+    from candor.project import init_project
+
+    init_project(tmp_path, source="sklearn:digits")
+    reg = register(tmp_path, name="digits", rung="cnn")
+    assert reg.format == "torch"
+    promote(tmp_path, name="digits", version=reg.version, force=True, reason="no audit: a test")
+    model = load("digits@champion", project=tmp_path)
+    X = _test_rows(tmp_path)
+    proba = model.predict_proba(X)
+    assert proba.shape == (len(X), 10) and np.allclose(proba.sum(axis=1), 1)
+    again = load("digits/1", project=tmp_path)
+    np.testing.assert_array_equal(again.predict_proba(X), proba)
+    assert model.classes == list(range(10))
+    # the accuracy recorded at registration is the loaded model's on the same rows
+    project = Project.load(tmp_path)
+    ds = project.dataset()
+    y = ds.y.iloc[project.split(ds).test].to_numpy()
+    acc = json.loads(model.lineage["candor.eval.accuracy"])
+    assert np.mean(model.predict(X) == y) == pytest.approx(acc["value"])
