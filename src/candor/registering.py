@@ -141,9 +141,10 @@ def _ladder_run(tracker: Tracker, dataset_hash: str, run: str | None) -> tuple[A
 
 def _model_from_ladder(
     tracker: Tracker, parent: Any, rung: str, X: pd.DataFrame, codes: Any, folder: Path
-) -> tuple[Any, str, str]:
+) -> tuple[Any, str, str] | None:
     """The rung's model from the ladder run (refitted on all training rows when the ladder kept
-    only a fold's model), with where it came from and the rows it was fitted on."""
+    only a fold's model), with where it came from and the rows it was fitted on; None when the
+    ladder did not climb that rung."""
     from sklearn.base import clone
 
     from candor.sizer import MODEL_ARTIFACTS
@@ -151,11 +152,7 @@ def _model_from_ladder(
 
     child = tracker.child_run(parent.info.run_id, rung)
     if child is None:
-        rungs = parent.data.params.get("rungs", "")
-        raise DataError(
-            f"ladder run {parent.info.run_id} has no rung {rung!r} (it climbed {rungs}); name "
-            "one of those with --rung, or climb again with it"
-        )
+        return None
     path = None
     for artifact in MODEL_ARTIFACTS:
         path = tracker.download(child.info.run_id, artifact, folder)
@@ -325,11 +322,15 @@ def register(
         classes = [plain(c) for c in uniq]
     with tempfile.TemporaryDirectory(prefix="candor-register-") as tmp:
         work = Path(tmp)
+        found = None
         if parent is not None:
-            model, source, model_rows = _model_from_ladder(tracker, parent, rung, X, codes, work)
+            found = _model_from_ladder(tracker, parent, rung, X, codes, work)
+        if found is not None:
+            model, source, model_rows = found
         else:
             model = _fit_rung(rung, X, y, ds.task, cfg.data.seed)
-            source = f"the {rung} rung, fitted on the {len(X):,} training rows (no ladder ran)"
+            why = "no ladder ran" if parent is None else "the last ladder did not climb it"
+            source = f"the {rung} rung, fitted on the {len(X):,} training rows ({why})"
             model_rows = f"all {len(X):,} training rows"
         folder = work / "package" / "model"
         folder.parent.mkdir()
@@ -403,7 +404,7 @@ def register(
             "name": name,
             "version": version,
             "rung": rung,
-            "rung_label": _rung_label(rung),
+            "rung_label": _rung_label(rung, ds.task),
             "task": ds.task,
             "format": manifest.format,
             "registered": _now(),
@@ -452,11 +453,11 @@ def register(
     )
 
 
-def _rung_label(rung: str) -> str:
+def _rung_label(rung: str, task: str) -> str:
     from candor.ladder import RUNGS
 
     spec = RUNGS.get(rung)
-    return spec.label if spec is not None else rung
+    return spec.label_for(task) if spec is not None else rung
 
 
 # ---- load ----------------------------------------------------------------------------------------
@@ -907,13 +908,8 @@ def export_onnx(path: str | Path, ref: str, out: str | Path) -> Any:
     """Write a registered model as ONNX to ``out``, after checking that ONNX Runtime gives the
     model's own answers on the project's held-out rows; a failed check writes nothing."""
     from candor.project import write_bytes_atomic
+    from candor.registry._onnx import check_loaded, export_model  # says what to install
 
-    try:
-        from candor.registry._onnx import check_loaded, export_model
-    except ImportError as exc:
-        raise CandorError(
-            "ONNX export needs skl2onnx, onnxmltools and onnxruntime: pip install 'candor[onnx]'"
-        ) from exc
     project = Project.load(path)
     registry = project_registry(project)
     model = load_version(registry, parse_ref(ref))

@@ -265,3 +265,68 @@ def test_the_cnn_rung_round_trips_through_the_registry(tmp_path: Path) -> None:
     y = ds.y.iloc[project.split(ds).test].to_numpy()
     acc = json.loads(model.lineage["candor.eval.accuracy"])
     assert np.mean(model.predict(X) == y) == pytest.approx(acc["value"])
+
+
+def test_a_rung_the_ladder_did_not_climb_is_fitted_afresh_and_says_so(
+    laddered: tuple[Path, LadderRun],
+) -> None:
+    root, run = laddered
+    reg = register(root, name="afresh", rung="naive_bayes")
+    assert reg.ladder_run_id == run.run_id
+    assert reg.source == (
+        "the naive_bayes rung, fitted on the 426 training rows (the last ladder did not climb it)"
+    )
+    with pytest.raises(DataError, match="unknown rung 'nope'"):
+        register(root, name="afresh", rung="nope")
+
+
+@pytest.mark.parametrize("rung", ["linear", "lightgbm"])
+def test_export_writes_an_onnx_file_that_gives_the_models_answers(
+    laddered: tuple[Path, LadderRun], rung: str, tmp_path: Path
+) -> None:
+    from candor.registering import export_onnx
+
+    root, _ = laddered
+    reg = register(root, name=f"onnx-{rung}", rung=rung)
+    out = tmp_path / "model.onnx"
+    check = export_onnx(root, f"onnx-{rung}/{reg.version}", out)
+    assert check.passed and check.n == 143 and out.stat().st_size > 0
+    assert "143" in check.sentence
+    assert not list(tmp_path.glob(".*.tmp"))  # written through a temporary file and a rename
+
+
+def test_export_refuses_a_family_without_a_converter(
+    laddered: tuple[Path, LadderRun], tmp_path: Path
+) -> None:
+    from candor.registering import export_onnx
+
+    root, _ = laddered
+    reg = register(root, name="onnx-dummy", rung="dummy")
+    out = tmp_path / "dummy.onnx"
+    with pytest.raises(DataError, match="Dummy"):
+        export_onnx(root, f"onnx-dummy/{reg.version}", out)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("source", "task"), [("sklearn:iris", "multiclass"), ("sklearn:diabetes", "regression")]
+)
+def test_multiclass_and_regression_models_round_trip(
+    tmp_path: Path, source: str, task: str
+) -> None:
+    from candor.project import init_project
+
+    init_project(tmp_path, source=source)
+    reg = register(tmp_path, name="m", rung="linear")
+    model = load("m@candidate", project=tmp_path)
+    X = _test_rows(tmp_path)
+    assert model.task == task and reg.evaluation is not None
+    if task == "regression":
+        assert not hasattr(model, "predict_proba") and model.classes == []
+        assert model.predict(X).dtype == float and "rmse" in reg.evaluation.metrics
+    else:
+        assert model.predict_proba(X).shape == (len(X), 3) and set(model.predict(X)) <= {
+            "setosa",
+            "versicolor",
+            "virginica",
+        }

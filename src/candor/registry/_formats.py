@@ -164,6 +164,10 @@ class Predictor:
         return out
 
     def _booster_input(self, Z: Any) -> Any:
+        if isinstance(Z, np.ndarray) and Z.dtype == object:
+            # a preprocessing with text columns outputs objects; LightGBM would read them as
+            # float32 and move a value near a split to the other branch
+            Z = Z.astype(float)
         if type(self.native).__name__ == "Booster" and _family(self.native) == "xgboost":
             import xgboost
 

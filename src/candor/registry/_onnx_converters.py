@@ -56,7 +56,7 @@ def converters() -> tuple[Any, Any]:
     except ImportError as err:
         raise DataError(
             f"ONNX export needs {err.name}, which is not installed: "
-            "pip install skl2onnx onnxmltools onnxruntime"
+            "pip install 'candor[onnx]' (skl2onnx, onnxmltools, onnxruntime)"
         ) from None
     from skl2onnx import update_registered_converter
     from skl2onnx.common.shape_calculator import (
@@ -281,7 +281,48 @@ def exportable_twin(model: Any, positions: dict[Hashable, int] | None) -> Any:
     return model
 
 
-# --- a registered model, put back together ---------------------------------------------------------
+def undo_negated_knn_distances(graph: Any) -> None:
+    """skl2onnx 1.20 negates the k nearest distances before ``Max(d, 1e-6)`` and ``1/d``: every
+    weight becomes 1e6, so ``weights="distance"`` silently turns uniform (onnx/sklearn-onnx#1214).
+    TopK with ``largest=0`` already yields the (positive) distances: the ``Mul`` by -1 after it
+    is dropped. A later skl2onnx without that Mul leaves nothing to undo."""
+    from onnx import numpy_helper
+
+    topk_values = {
+        node.output[0]
+        for node in graph.node
+        if node.op_type == "TopK" and any(a.name == "largest" and a.i == 0 for a in node.attribute)
+    }
+    if not topk_values:
+        return
+    minus_one = {
+        init.name
+        for init in graph.initializer
+        if math.prod(init.dims) == 1 and float(numpy_helper.to_array(init).ravel()[0]) == -1.0
+    }
+    outputs = {o.name for o in graph.output}
+    dropped: set[str] = set()
+    for node in list(graph.node):
+        if (
+            node.op_type == "Mul"
+            and len(node.input) == 2
+            and node.input[0] in topk_values
+            and node.input[1] in minus_one
+            and node.output[0] not in outputs
+        ):
+            for other in graph.node:
+                for i, name in enumerate(other.input):
+                    if name == node.output[0]:
+                        other.input[i] = node.input[0]
+            graph.node.remove(node)
+            dropped.add(node.input[1])
+    used = {name for node in graph.node for name in node.input}
+    for init in list(graph.initializer):
+        if init.name in dropped and init.name not in used:
+            graph.initializer.remove(init)
+
+
+# --- a registered model, put back together --------------------------------------------------------
 def registered_model(loaded: LoadedModel) -> Any:
     """The fitted model a registered model's files hold, put back together as one object the
     converters take; its classifier predicts class codes, as the ladder fitted it.
@@ -335,8 +376,8 @@ class _LightGbmBooster(BaseEstimator):
 
     @property
     def boosting_type(self) -> str:
-        # the converter averages the trees of a random forest ("rf") where it sums boosted ones;
-        # the text format keeps the parameter the booster was trained with
+        # the converter treats a random forest ("rf") apart from boosted trees (wrongly in
+        # onnxmltools 1.16: check_onnx fails such an export); the text format keeps the parameter
         return str(self.booster.params.get("boosting", "gbdt"))
 
 
@@ -354,47 +395,7 @@ class LightGbmBoosterClassifier(ClassifierMixin, _LightGbmBooster):
         return np.arange(2 if outputs == 1 else outputs)
 
 
-def undo_negated_knn_distances(graph: Any) -> None:
-    """skl2onnx 1.20 negates the k nearest distances before ``Max(d, 1e-6)`` and ``1/d``: every
-    weight becomes 1e6, so ``weights="distance"`` silently turns uniform (onnx/sklearn-onnx#1214).
-    TopK with ``largest=0`` already yields the (positive) distances: the ``Mul`` by -1 after it
-    is dropped. A later skl2onnx without that Mul leaves nothing to undo."""
-    from onnx import numpy_helper
-
-    topk_values = {
-        node.output[0]
-        for node in graph.node
-        if node.op_type == "TopK" and any(a.name == "largest" and a.i == 0 for a in node.attribute)
-    }
-    if not topk_values:
-        return
-    minus_one = {
-        init.name
-        for init in graph.initializer
-        if math.prod(init.dims) == 1 and float(numpy_helper.to_array(init).ravel()[0]) == -1.0
-    }
-    outputs = {o.name for o in graph.output}
-    dropped: set[str] = set()
-    for node in list(graph.node):
-        if (
-            node.op_type == "Mul"
-            and len(node.input) == 2
-            and node.input[0] in topk_values
-            and node.input[1] in minus_one
-            and node.output[0] not in outputs
-        ):
-            for other in graph.node:
-                for i, name in enumerate(other.input):
-                    if name == node.output[0]:
-                        other.input[i] = node.input[0]
-            graph.node.remove(node)
-            dropped.add(node.input[1])
-    used = {name for node in graph.node for name in node.input}
-    for init in list(graph.initializer):
-        if init.name in dropped and init.name not in used:
-            graph.initializer.remove(init)
-
-
+# --- small parts ----------------------------------------------------------------------------------
 def last_step(model: Any) -> Any:
     steps = getattr(model, "steps", None)
     return last_step(steps[-1][1]) if steps else model
