@@ -163,3 +163,27 @@ def export(
         typer.echo(strict_json({"path": str(onnx), **check.to_dict()}))
         return
     console.print(f"wrote {escape(str(onnx))}: {escape(check.sentence)}")
+
+
+@app.command()
+def serve(
+    ref: Annotated[str, typer.Argument(help="NAME@ALIAS or NAME/VERSION, e.g. churn@champion.")],
+    host: Annotated[
+        str, typer.Option(help="Address to bind (non-loopback needs CANDOR_TOKEN).")
+    ] = ("127.0.0.1"),
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    log: Annotated[
+        str | None,
+        typer.Option(help="Prediction log URL (default: sqlite under .candor/; postgresql://...)."),
+    ] = None,
+    poll: Annotated[float, typer.Option(help="Seconds between checks of the alias.")] = 5.0,
+) -> None:
+    """Serve a registered model: POST /predict, GET /health, /metrics, /docs; every prediction
+    logged before it is answered; the model swapped when its alias moves."""
+    from candor.serving import serve as serve_model
+
+    console.print(
+        f"serving {escape(ref)} on http://{host}:{port} (docs at /docs); Ctrl-C stops", style="dim"
+    )
+    serve_model(ref, ".", host=host, port=port, workers=workers, log_url=log, poll_s=poll)

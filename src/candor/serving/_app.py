@@ -1,0 +1,266 @@
+"""``candor serve``'s FastAPI app: predictions checked against the model's schema, logged durably
+before they are answered, counted for Prometheus, and the model swapped when its alias moves.
+
+No ``from __future__ import annotations`` here: FastAPI reads the request body's type (built per
+model at start-up) from the endpoint's annotations at run time.
+"""
+
+import hmac
+import ipaddress
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.middleware.base import BaseHTTPMiddleware
+
+from candor.errors import CandorError
+from candor.registry import LoadedModel
+from candor.serving._log import PredictionLog, PredictionRecord
+from candor.serving._schema import row_model, rows_as_records
+
+#: the most rows one request may carry, and the most bytes its body may have
+MAX_BATCH = 1000
+MAX_BODY_BYTES = 4_000_000
+OPEN_PATHS = frozenset({"/health"})
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class ServedModel:
+    """The model being served, swapped whole when its alias moves (a request keeps the model it
+    started with, so none fails mid-swap)."""
+
+    def __init__(self, load: Callable[[], LoadedModel], version_of: Callable[[], str]) -> None:
+        self._load = load
+        self._version_of = version_of
+        self.current = load()
+        self.swaps = 0
+        self.last_error = ""
+
+    def refresh(self) -> bool:
+        """Load the version the alias names now, if it moved; whether the model changed."""
+        try:
+            if self._version_of() == self.current.version:
+                return False
+            new = self._load()
+        except CandorError as exc:  # keep serving the old one; /health says why
+            self.last_error = str(exc)
+            return False
+        if [f.name for f in new.features] != [f.name for f in self.current.features]:
+            self.last_error = (
+                f"v{new.version} takes other input columns than v{self.current.version}; "
+                "restart the server to serve it"
+            )
+            return False
+        self.current, self.last_error = new, ""
+        self.swaps += 1
+        return True
+
+
+class _Guard(BaseHTTPMiddleware):
+    """The API token (when set) and the body-size limit, before any route runs."""
+
+    def __init__(self, app: Any, token: str | None, max_body: int) -> None:
+        super().__init__(app)
+        self.token = token
+        self.max_body = max_body
+
+    async def dispatch(self, request: Request, call_next: Any) -> Any:
+        if self.token is not None and request.url.path not in OPEN_PATHS:
+            given = request.headers.get("authorization", "")
+            given = given.removeprefix("Bearer ").strip() or request.headers.get(
+                "x-candor-token", ""
+            )
+            if not hmac.compare_digest(given.encode(), self.token.encode()):
+                return JSONResponse(
+                    {"detail": "missing or wrong API token: send Authorization: Bearer TOKEN"},
+                    status_code=401,
+                )
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+            return JSONResponse(
+                {"detail": f"request body over {self.max_body:,} bytes: send fewer rows"},
+                status_code=413,
+            )
+        return await call_next(request)
+
+
+def create_app(
+    served: ServedModel,
+    log: PredictionLog,
+    *,
+    token: str | None = None,
+    max_batch: int = MAX_BATCH,
+    max_body: int = MAX_BODY_BYTES,
+    poll_s: float | None = 5.0,
+) -> FastAPI:
+    """The app serving ``served`` and logging to ``log``; ``poll_s`` seconds between checks of
+    the alias (None: never swap)."""
+    from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+    metrics = CollectorRegistry()
+    requests = Counter(
+        "candor_requests",
+        "Requests by endpoint and status",
+        ["endpoint", "status"],
+        registry=metrics,
+    )
+    predictions = Counter("candor_predictions", "Rows predicted", registry=metrics)
+    latency = Histogram(
+        "candor_predict_latency_seconds",
+        "Time to predict a request (before logging)",
+        buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5),
+        registry=metrics,
+    )
+    errors = Counter("candor_exceptions", "Requests that failed inside the model", registry=metrics)
+    version_gauge = Gauge("candor_model_version", "The version being served", registry=metrics)
+    version_gauge.set(float(served.current.version or 0))
+
+    model0 = served.current
+    Row = row_model(model0.features)
+    stop = threading.Event()
+
+    def poll() -> None:
+        while poll_s is not None and not stop.wait(poll_s):
+            if served.refresh():
+                version_gauge.set(float(served.current.version or 0))
+
+    app = FastAPI(
+        title=f"candor: {model0.name}",
+        description=(
+            f"Predictions from {model0.name} ({model0.task}); every prediction is logged before "
+            "it is answered."
+        ),
+        version=str(model0.version),
+    )
+    app.add_middleware(_Guard, token=token, max_body=max_body)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # the offending input is not echoed back: it may be NaN (not JSON) or a huge payload
+        requests.labels(request.url.path.strip("/") or "root", "422").inc()
+        detail = [
+            {
+                "loc": [str(x) for x in e.get("loc", ())],
+                "msg": e.get("msg", ""),
+                "type": e.get("type", ""),
+            }
+            for e in exc.errors()
+        ]
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.on_event("startup")
+    def _start() -> None:
+        threading.Thread(target=poll, name="candor-swap", daemon=True).start()
+
+    @app.on_event("shutdown")
+    def _stop() -> None:
+        stop.set()
+        log.close()
+
+    @app.get("/health")
+    def health() -> dict[str, Any]:
+        m = served.current
+        return {
+            "status": "ok",
+            "model": m.name,
+            "version": m.version,
+            "swaps": served.swaps,
+            "swap_error": served.last_error,
+        }
+
+    @app.get("/metrics", response_class=PlainTextResponse)
+    def prometheus() -> PlainTextResponse:
+        return PlainTextResponse(
+            generate_latest(metrics).decode(), media_type="text/plain; version=0.0.4"
+        )
+
+    def predict(body: Row | list[Row]) -> dict[str, Any]:  # type: ignore[valid-type]
+        rows = body if isinstance(body, list) else [body]
+        if not rows:
+            requests.labels("predict", "422").inc()
+            raise HTTPException(422, "no rows: send one row object or a list of them")
+        if len(rows) > max_batch:
+            requests.labels("predict", "422").inc()
+            raise HTTPException(422, f"{len(rows):,} rows: at most {max_batch:,} per request")
+        model = served.current  # this request keeps this model, whatever swaps meanwhile
+        records = rows_as_records(rows)
+        start = time.perf_counter()
+        try:
+            out = _predict(model, pd.DataFrame.from_records(records))
+        except CandorError as exc:
+            requests.labels("predict", "422").inc()
+            raise HTTPException(422, str(exc)) from exc
+        except Exception as exc:
+            errors.inc()
+            requests.labels("predict", "500").inc()
+            raise HTTPException(500, f"the model failed on this request: {exc}") from exc
+        seconds = time.perf_counter() - start
+        latency.observe(seconds)
+        now = time.time()
+        logged = [
+            PredictionRecord(
+                uuid.uuid4().hex,
+                now,
+                model.name,
+                model.version,
+                rec,
+                o,
+                o.get("confidence"),
+                seconds * 1000 / len(rows),
+            )
+            for rec, o in zip(records, out, strict=True)
+        ]
+        log.append(logged).result(timeout=60)  # durable before answered
+        predictions.inc(len(rows))
+        requests.labels("predict", "200").inc()
+        return {
+            "model": model.name,
+            "version": model.version,
+            "predictions": [{"id": r.id, **r.outputs} for r in logged],
+        }
+
+    app.post("/predict", summary="Predict one row (an object) or a batch (a list of objects)")(
+        predict
+    )
+    return app
+
+
+def _predict(model: LoadedModel, frame: pd.DataFrame) -> list[dict[str, Any]]:
+    if model.task == "regression":
+        return [{"prediction": float(v)} for v in model.predict(frame)]
+    proba = model.predict_proba(frame)
+    labels = np.asarray(model.classes, dtype=object)
+    top = np.argmax(proba, axis=1)
+    return [
+        {
+            "prediction": _plain(labels[k]),
+            "probabilities": {str(c): float(p) for c, p in zip(model.classes, row, strict=True)},
+            "confidence": float(row[k]),
+        }
+        for k, row in zip(top, proba, strict=True)
+    ]
+
+
+def _plain(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def token_from_env() -> str | None:
+    return os.environ.get("CANDOR_TOKEN") or None
