@@ -1,4 +1,4 @@
-"""Registry commands: register, promote, rollback, models, card, export."""
+"""Model commands: register, promote, rollback, models, card, export, serve."""
 
 from __future__ import annotations
 
