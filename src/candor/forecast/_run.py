@@ -288,15 +288,13 @@ def measure_anchors(
     metric: Metric,
     classes: int,
     sizes: list[int],
-    folds: list[list[tuple[np.ndarray, np.ndarray]]],
+    folds: list[tuple[np.ndarray, np.ndarray]],
+    repeats: int,
     seed: int,
     n_jobs: int = 1,
     on_progress: Progress | None = None,
 ) -> AnchorRun:
-    """Fit ``rung`` on nested subsets of each fold's training rows; score on the fold's test rows.
-
-    ``folds`` holds one partition per repeat; every (repeat, fold) pair is one row of the result.
-    """
+    """Fit ``rung`` on nested subsets of each fold's training rows; score on the fold's test rows."""
     from joblib import Parallel, delayed
 
     from candor.ladder._climb import _context
@@ -306,8 +304,8 @@ def measure_anchors(
     ctx = _context(X, task, classes, seed)
     jobs = [
         delayed(_one_split)(r, ctx, X, y, tr, te, sizes, metric, classes, seed + 1000 * rep + i)
-        for rep, partition in enumerate(folds)
-        for i, (tr, te) in enumerate(partition)
+        for rep in range(repeats)
+        for i, (tr, te) in enumerate(folds)
     ]
     say = on_progress or (lambda event, info: None)
     if n_jobs == 1:
@@ -376,24 +374,11 @@ class _Setup:
     metric: Metric
     folds: list[tuple[np.ndarray, np.ndarray]]
     seed: int
-    groups: np.ndarray | None = None
-    times: np.ndarray | None = None
 
     @property
     def pool(self) -> int:
         """The fewest training rows of any fold: the largest anchor that fits every fold."""
         return min(len(tr) for tr, _ in self.folds)
-
-    def fold_sets(self, repeats: int) -> list[list[tuple[np.ndarray, np.ndarray]]]:
-        """One partition into folds per repeat: the first is ``folds``, the others are drawn
-        with the next seeds, so a repeat refits on other rows, not the same ones in another
-        order (group and time folds are deterministic and repeat as they are)."""
-        from candor.ladder._climb import _folds
-
-        return [self.folds] + [
-            _folds(self.y, self.task, self.groups, self.times, self.seed + r)
-            for r in range(1, repeats)
-        ]
 
     def measure(
         self, sizes: list[int], repeats: int | None, n_jobs: int, on_progress: Progress | None
@@ -406,7 +391,8 @@ class _Setup:
             metric=self.metric,
             classes=self.classes,
             sizes=sizes,
-            folds=self.fold_sets(repeats or _auto_repeats(len(self.X))),
+            folds=self.folds,
+            repeats=repeats or _auto_repeats(len(self.X)),
             seed=self.seed,
             n_jobs=n_jobs,
             on_progress=on_progress,
@@ -441,9 +427,7 @@ def _set_up(
         None if time_order is None else np.asarray(time_order),
         seed,
     )
-    g = None if groups is None else np.asarray(groups)
-    t = None if time_order is None else np.asarray(time_order)
-    return _Setup(X, y_arr, rung, task, classes, m, folds, seed, g, t)
+    return _Setup(X, y_arr, rung, task, classes, m, folds, seed)
 
 
 def anchor_sizes(
@@ -484,8 +468,7 @@ def _example_fractions(floor: int, pool: int, n: int) -> str:
 
 
 def _auto_repeats(n: int) -> int:
-    # small data is cheap to refit and noisy to score: a second partition into folds halves the
-    # noise of each anchor
+    # small data is cheap to refit and noisy to score: two rounds of folds halve the noise
     return 2 if n <= 5_000 else 1
 
 
