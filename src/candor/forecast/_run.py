@@ -468,7 +468,9 @@ def _example_fractions(floor: int, pool: int, n: int) -> str:
 
 
 def _auto_repeats(n: int) -> int:
-    # small data is cheap to refit and noisy to score: two rounds of folds halve the noise
+    # small data is cheap to refit and noisy to score: a second pass over the same folds, its
+    # nested subsets drawn in another order, steadies the small anchors (at 100% it refits the
+    # same rows; fresh partitions per repeat were tried and did worse: bench/README.md)
     return 2 if n <= 5_000 else 1
 
 
