@@ -81,14 +81,18 @@ def test_mlflows_own_pyfunc_loader_reads_a_registered_model(
     root, _ = laddered
     reg = register(root, name="pyfunc", rung="linear")
     promote(root, name="pyfunc", version=reg.version)
+    # MLflow's global URI also sets MLFLOW_TRACKING_URI for the whole process: set back after
     mlflow.set_tracking_uri(Project.load(root).tracker().uri)
-    pm = mlflow.pyfunc.load_model("models:/pyfunc@champion")
-    X = _test_rows(root)
-    assert list(pm.predict(X)) == list(load("pyfunc@champion", project=root).predict(X))
-    proba = pm.predict(X, params={"proba": True})
-    assert list(proba.columns) == ["benign", "malignant"]
-    schema = pm.metadata.get_input_schema()
-    assert schema is not None and len(schema.inputs) == 30
+    try:
+        pm = mlflow.pyfunc.load_model("models:/pyfunc@champion")
+        X = _test_rows(root)
+        assert list(pm.predict(X)) == list(load("pyfunc@champion", project=root).predict(X))
+        proba = pm.predict(X, params={"proba": True})
+        assert list(proba.columns) == ["benign", "malignant"]
+        schema = pm.metadata.get_input_schema()
+        assert schema is not None and len(schema.inputs) == 30
+    finally:
+        mlflow.set_tracking_uri(None)  # type: ignore[arg-type]
 
 
 def test_each_gate_failing_alone_blocks_with_its_evidence(laddered: tuple[Path, LadderRun]) -> None:
