@@ -79,8 +79,9 @@ class RegistrySection(_Section):
     #: the alias ``candor register`` puts on a new version, and the one ``promote`` moves to it
     candidate: str = "candidate"
     champion: str = "champion"
-    #: a new champion may score worse than the one it replaces by at most this much (in the
-    #: primary metric's units, on the same held-out rows): "better, or no worse than"
+    #: a new champion may score worse than the one it replaces by at most this much, on the same
+    #: held-out rows: in the metric's units for scores between 0 and 1 (accuracy, AUC, F1,
+    #: Brier...), a share of the champion's value for RMSE, MAE, log loss and cost
     margin: float = Field(0.01, ge=0)
     #: the release gates ``candor promote`` runs, in order
     gates: list[Gate] = Field(default_factory=lambda: list(GATES))
@@ -251,6 +252,6 @@ n_resamples = 10000           # bootstrap resamples
 # [registry]                  # candor register / promote: aliases and release gates
 # candidate = "candidate"     # the alias a newly registered version gets
 # champion = "champion"       # the alias promote moves (and rollback moves back)
-# margin = 0.01               # a new champion may be worse than the old by at most this (paired)
+# margin = 0.01               # how much worse than the champion a new one may be (paired; a share of it for rmse/mae/log_loss/cost)
 # gates = ["audit", "min_acceptable", "beats_champion", "budgets"]
 """

@@ -40,6 +40,8 @@ from candor.stats._evaluate import get_metric
 from candor.tracking import Tracker, environment_tags, estimate_metrics, git_commit
 
 T_CHECKSUM = "candor.checksum"
+#: metrics with no natural scale: the champion margin is a share of the champion's value
+UNBOUNDED = frozenset({"rmse", "mae", "log_loss", "cost"})
 
 
 def _who() -> str:
@@ -218,7 +220,7 @@ def _size_evidence(tracker: Tracker, dataset_hash: str, rung: str) -> dict[str, 
     return {
         "run": run.info.run_id,
         "sentence": size.get("sentence", ""),
-        "verdicts": size.get("verdicts", []),
+        "verdicts": size.get("budgets", []),
         "source": run.data.tags.get("candor.size.source", ""),
         "metrics": dict(run.data.metrics),
     }
@@ -235,6 +237,8 @@ def _ladder_evidence(tracker: Tracker, parent: Any) -> dict[str, Any] | None:
     return {
         "run": parent.info.run_id,
         "metric": board.get("metric"),
+        "recommended": board.get("recommended"),
+        "n_evaluated": board.get("n_evaluated"),
         "sentence": board.get("sentence", ""),
         "rungs": board.get("rungs", []),
     }
@@ -675,13 +679,19 @@ def run_gates(
             cmp, note = (None, "")
             if champion is not None:
                 cmp, note = _compare_on_test(project, registry, name, version, champion)
+            margin, how = cfg.registry.margin, ""
+            if cmp is not None and primary in UNBOUNDED:
+                # RMSE, MAE, log loss and cost have no natural scale: the margin is a share
+                margin = cfg.registry.margin * abs(cmp.b.value)
+                how = f" ({cfg.registry.margin:g} of the champion's {cmp.b.value:.4g})"
             out.append(
                 judge_champion(
                     cmp,
                     None if champion is None else f"v{champion} (@{alias})",
-                    cfg.registry.margin,
+                    margin,
                     greater,
                     note,
+                    how,
                 )
             )
         elif gate == "budgets":
@@ -693,7 +703,15 @@ def run_gates(
             size = _size_evidence(tracker, data_hash, tags.get("candor.rung", ""))
             verdicts = {v["budget"]: v["verdict"] for v in (size or {}).get("verdicts", [])}
             details = {v["budget"]: v["evidence"] for v in (size or {}).get("verdicts", [])}
-            out.append(judge_budgets(budgets, verdicts, details, (size or {}).get("run", "")))
+            out.append(
+                judge_budgets(
+                    budgets,
+                    verdicts,
+                    details,
+                    (size or {}).get("run", ""),
+                    tags.get("candor.rung", "RUNG"),
+                )
+            )
     return out
 
 
@@ -719,6 +737,14 @@ def promote(
         raise CandorError('--force needs --reason "why the gates may be overridden"')
     registry = project_registry(project)
     version = str(registry.version(name, str(version)).version)
+    known = {cfg.registry.champion, cfg.registry.candidate} | set(
+        getattr(registry.model(name), "aliases", {}) or {}
+    )
+    if alias not in known:
+        raise CandorError(
+            f"@{alias} is not one of {name}'s aliases ({', '.join('@' + a for a in sorted(known))}); "
+            "a new alias is added with [registry] champion or candidate in candor.toml"
+        )
     who, when = _who(), _now()
     current = registry.alias_version(name, alias)
     if current == version:

@@ -23,6 +23,7 @@ from candor.errors import TrackingError
 # set before mlflow is first imported: otherwise a background thread tries to reach a telemetry host
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("MLFLOW_SKIP_PIP_REQUIREMENTS_CHECK", "true")
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # no bars in candor's output
 
 DEFAULT_EXPERIMENT = "candor"
 _PACKAGES = ("candor", "numpy", "scipy", "pandas", "scikit-learn", "mlflow")

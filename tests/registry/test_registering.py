@@ -334,3 +334,66 @@ def test_multiclass_and_regression_models_round_trip(
             "versicolor",
             "virginica",
         }
+
+
+def test_promote_and_load_refuse_unknown_aliases_versions_and_values(
+    laddered: tuple[Path, LadderRun],
+) -> None:
+    from candor.errors import CandorError
+
+    root, _ = laddered
+    reg = register(root, name="strict", rung="linear")
+    with pytest.raises(CandorError, match="@chmpion is not one of strict's aliases"):
+        promote(root, name="strict", version=reg.version, to="chmpion")
+    with pytest.raises(ModelNotFound, match="'abc' is not a version"):
+        promote(root, name="strict", version="abc")
+    with pytest.raises(ModelNotFound, match="not 3"):
+        load(3, project=root)  # type: ignore[arg-type]
+    model = load("strict@candidate", project=root)
+    X = _test_rows(root).head(2).copy()
+    X.iloc[0, 0] = float("inf")
+    with pytest.raises(DataError, match="infinite value"):
+        model.predict(X)
+
+
+@pytest.mark.slow
+def test_the_budgets_gate_passes_once_candor_size_finds_the_model_within(
+    laddered: tuple[Path, LadderRun],
+) -> None:
+    from candor.sizer import size_project
+
+    root, _ = laddered
+    reg = register(root, name="sized", rung="linear")
+    with toml_edit(root, "# model_mb = 100", "model_mb = 100"):
+        with pytest.raises(GateFailed, match=r"candor size --rung linear"):
+            promote(root, name="sized", version=reg.version)
+        size_project(root, rung="linear", repeats=2)
+        p = promote(root, name="sized", version=reg.version)
+    gate = next(v for v in p.verdicts if v.gate == "budgets")
+    assert gate.passed and "model_mb within 100" in gate.evidence
+
+
+def test_mlflow_pyfunc_takes_integer_columns_as_they_are(tmp_path: Path) -> None:
+    import mlflow
+    import pandas as pd
+    from sklearn.datasets import make_classification
+
+    from candor.project import init_project
+
+    X, y = make_classification(200, 3, n_informative=2, n_redundant=0, random_state=0)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(
+        age=(X[:, 0] * 10 + 40).astype(int), y=y
+    )
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    init_project(tmp_path, source="data.csv", target="y")
+    register(tmp_path, name="ints", rung="linear")
+    rows = frame.drop(columns="y").head(5)
+    assert rows["age"].dtype.kind == "i"
+    mlflow.set_tracking_uri(Project.load(tmp_path).tracker().uri)
+    try:
+        pm = mlflow.pyfunc.load_model("models:/ints@candidate")
+        assert list(pm.predict(rows)) == list(
+            load("ints@candidate", project=tmp_path).predict(rows)
+        )
+    finally:
+        mlflow.set_tracking_uri(None)  # type: ignore[arg-type]

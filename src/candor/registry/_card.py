@@ -114,8 +114,16 @@ def _ladder(facts: dict[str, Any]) -> list[str]:
         out += ["No ladder run is recorded: this model was not compared with simpler ones.", ""]
         return out
     metric = lad.get("metric", "")
+    rec = lad.get("recommended")
+    if rec and rec != facts.get("rung"):
+        out += [
+            f"**This version is the {facts.get('rung')} rung; the ladder recommended {rec}.**",
+            "",
+        ]
+    n = lad.get("n_evaluated")
+    over = f" (out of fold, n={n:,})" if n else " (out of fold)"
     out += [
-        f"| rung | cross-validated {metric} | fit time (s) | status |",
+        f"| rung | cross-validated {metric}{over} | fit time (s) | status |",
         "|---|---|---|---|",
     ]
     for r in lad.get("rungs", []):
@@ -158,7 +166,7 @@ def limitations(facts: dict[str, Any]) -> list[str]:
             f"The held-out {primary} is known to within ±{est.half_width:.3f} only "
             f"({n_test:,} test rows); differences smaller than that are not evidence."
         )
-    if n_test and n_test < 300:
+    if n_test and n_test < 300 and facts.get("task") != "regression":
         out.append(
             f"{n_test:,} test rows: with no errors at all, the true error rate could still be up "
             f"to {3 / n_test:.1%} (rule of three, 95% one-sided)."

@@ -65,7 +65,9 @@ def judge_min_acceptable(
         )
     bound, side = (estimate.low, "lower") if greater_is_better else (estimate.high, "upper")
     ok = bound >= threshold if greater_is_better else bound <= threshold
-    rel = ("at least" if greater_is_better else "at most") if ok else "short of"
+    # for a loss, min_acceptable is the most it may be
+    words = ("at least", "short of") if greater_is_better else ("at most", "over")
+    rel = words[0] if ok else words[1]
     return GateVerdict(
         "min_acceptable",
         ok,
@@ -80,6 +82,7 @@ def judge_champion(
     margin: float,
     greater_is_better: bool,
     note: str = "",
+    margin_note: str = "",
 ) -> GateVerdict:
     """Better than the champion, or worse by no more than ``margin``, on the same held-out rows
     (the paired difference's interval decides, not the point values)."""
@@ -100,12 +103,16 @@ def judge_champion(
     return GateVerdict(
         "beats_champion",
         ok,
-        f"{verb} {champion} by more than the margin {margin:g}: {how}{tail}",
+        f"{verb} {champion} by more than the margin {margin:.4g}{margin_note}: {how}{tail}",
     )
 
 
 def judge_budgets(
-    budgets: dict[str, float | None], verdicts: dict[str, str], details: dict[str, str], run: str
+    budgets: dict[str, float | None],
+    verdicts: dict[str, str],
+    details: dict[str, str],
+    run: str,
+    rung: str = "RUNG",
 ) -> GateVerdict:
     """Every ``[budgets]`` key is met by the version's sizing; "unclear" (an interval straddling
     the budget) does not pass."""
@@ -117,7 +124,7 @@ def judge_budgets(
             "budgets",
             False,
             f"[budgets] set ({', '.join(f'{k}={v:g}' for k, v in wanted.items())}) but the model "
-            "is not sized: run `candor size --rung RUNG` for its rung, then promote again",
+            f"is not sized: run `candor size --rung {rung}`, then promote again",
         )
     parts, ok = [], True
     for key, limit in wanted.items():

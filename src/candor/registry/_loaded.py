@@ -65,6 +65,11 @@ def input_frame(X: Any, features: list[Feature]) -> pd.DataFrame:
             raise DataError(
                 f"column {f.name!r} must be numeric (training saw {f.dtype}); got {bad!r}"
             ) from exc
+        if np.isinf(col.to_numpy(dtype=float, na_value=np.nan)).any():
+            raise DataError(
+                f"column {f.name!r} holds an infinite value; give a finite number, or leave it "
+                "empty for missing"
+            )
         if f.dtype.startswith("float") or col.isna().any():
             out[f.name] = col.astype(float)
         else:

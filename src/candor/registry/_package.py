@@ -193,19 +193,17 @@ def build_package(
 
     preview = LoadedModel.from_folder(staging, manifest, allow_pickle=allow_pickle)
     output: Any = preview.predict(example)
-    # integer inputs are declared as doubles: a missing value arrives as NaN, and MLflow's schema
-    # would refuse a NaN in an integer column (candor's own loader turns them back)
-    loose = example.astype({c: float for c in example.columns if example[c].dtype.kind in "iu"})
-    with warnings.catch_warnings():  # MLflow's hint about integer columns is for the labels
+    # the signature keeps the training dtypes: MLflow will not cast int64 to float64 itself
+    with warnings.catch_warnings():  # MLflow's hint about integer columns missing values
         warnings.simplefilter("ignore", UserWarning)
-        signature = infer_signature(loose, pd.Series(output, name="prediction"), {"proba": False})
+        signature = infer_signature(example, pd.Series(output, name="prediction"), {"proba": False})
     try:
         mlflow.pyfunc.save_model(
             str(folder),
             python_model=str(entry),
             artifacts={"candor": str(staging)},
             signature=signature,
-            input_example=loose,
+            input_example=example,
             pip_requirements=[f"candor=={metadata.version('candor')}"],
         )
     except Exception as exc:  # MLflow's own validation of the example against the signature

@@ -56,6 +56,10 @@ def parse_ref(text: str, default_alias: str = "champion") -> ModelRef:
     >>> parse_ref("churn")
     ModelRef(name='churn', version=None, alias='champion')
     """
+    if not isinstance(text, str):
+        raise ModelNotFound(
+            f"a model reference is text such as 'churn@champion' or 'churn/3', not {text!r}"
+        )
     m = _REF.match(text.strip())
     if not m:
         raise ModelNotFound(
@@ -180,6 +184,10 @@ class Registry:
 
     def version(self, name: str, version: str) -> Any:
         self.model(name)
+        if not (str(version).isdigit() or version == "latest"):
+            raise ModelNotFound(
+                f"{version!r} is not a version of {name!r}: give its number (e.g. 3) or 'latest'"
+            )
         if version == "latest":
             found = self.versions(name)
             if not found:
