@@ -124,7 +124,9 @@ def models(
     ):
         t.add_column(col)
     for r in rows:
-        score = "n/a" if r.score is None else f"{r.score.format()} n={r.score.n:,}, {r.score.method}"
+        score = (
+            "n/a" if r.score is None else f"{r.score.format()} n={r.score.n:,}, {r.score.method}"
+        )
         gates = ", ".join(f"@{a}: {o}" for a, o in sorted(r.gates.items())) or "-"
         t.add_row(
             escape(r.name),
