@@ -87,6 +87,19 @@ class RegistrySection(_Section):
     gates: list[Gate] = Field(default_factory=lambda: list(GATES))
 
 
+class FeedbackSection(_Section):
+    """``candor serve``'s routing rules: which predictions go to the review queue, and why."""
+
+    #: route a classification whose top class probability is below this (0: never)
+    min_confidence: float = Field(0.6, ge=0, le=1)
+    #: route a row more unusual than this share of held-out training rows (1: never)
+    novelty: float = Field(0.99, ge=0, le=1)
+    #: score this alias alongside the served model (never returned); route when they disagree
+    shadow: str | None = None
+    #: a regression's disagreement with the shadow that routes it, as a share of the answer
+    shadow_tolerance: float = Field(0.1, ge=0)
+
+
 class TrackingSection(_Section):
     uri: str | None = None
     experiment: str | None = None
@@ -103,6 +116,7 @@ class Config(_Section):
     tracking: TrackingSection = Field(default_factory=TrackingSection)
     sizing: SizingSection = Field(default_factory=SizingSection)  # type: ignore[arg-type]
     registry: RegistrySection = Field(default_factory=RegistrySection)  # type: ignore[arg-type]
+    feedback: FeedbackSection = Field(default_factory=FeedbackSection)  # type: ignore[arg-type]
 
     @field_validator("metric")
     @classmethod
@@ -254,4 +268,10 @@ n_resamples = 10000           # bootstrap resamples
 # champion = "champion"       # the alias promote moves (and rollback moves back)
 # margin = 0.01               # how much worse than the champion a new one may be (paired; a share of it for rmse/mae/log_loss/cost)
 # gates = ["audit", "min_acceptable", "beats_champion", "budgets"]
+
+# [feedback]                  # candor serve: which predictions go to the review queue
+# min_confidence = 0.6        # route a classification whose top probability is below this
+# novelty = 0.99              # route a row more unusual than this share of training rows
+# shadow = "candidate"        # score this alias alongside (never returned); route disagreements
+# shadow_tolerance = 0.1      # regression: a relative difference from the shadow that routes
 """

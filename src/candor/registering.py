@@ -33,6 +33,7 @@ from candor.registry._gates import (
     judge_min_acceptable,
 )
 from candor.registry._loaded import LoadedModel
+from candor.registry._novelty import NoveltyProfile
 from candor.registry._package import build_package, candor_folder, plain, verify_checksums
 from candor.registry._store import ModelRef, Registry, parse_ref
 from candor.stats import Estimate, Evaluation, compare, evaluate
@@ -345,6 +346,7 @@ def register(
             classes=classes,
             example=X.head(3),
             allow_pickle=allow_pickle,
+            novelty=NoveltyProfile.fit(X, seed=cfg.data.seed).to_json(),
         )
         verify_checksums(folder, checksum, "the packaged model")
         loaded = LoadedModel.from_folder(candor_folder(folder), allow_pickle=allow_pickle)

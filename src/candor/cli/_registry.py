@@ -180,12 +180,21 @@ def serve(
         typer.Option(help="Prediction log URL (default: sqlite under .candor/; postgresql://...)."),
     ] = None,
     poll: Annotated[float, typer.Option(help="Seconds between checks of the alias.")] = 5.0,
+    shadow: Annotated[
+        str | None,
+        typer.Option(help="Alias scored alongside, never returned (default: [feedback] shadow)."),
+    ] = None,
 ) -> None:
-    """Serve a registered model: POST /predict, GET /health, /metrics, /docs; every prediction
-    logged before it is answered; the model swapped when its alias moves."""
+    """Serve a registered model: POST /predict, /feedback/ID, GET /health, /metrics, /docs;
+    every prediction logged before it is answered, doubtful ones routed to the review queue
+    (/review, /kpis); the model swapped when its alias moves."""
     from candor.serving import serve as serve_model
 
     console.print(
-        f"serving {escape(ref)} on http://{host}:{port} (docs at /docs); Ctrl-C stops", style="dim"
+        f"serving {escape(ref)} on http://{host}:{port}: API docs at /docs, review queue at "
+        "/review, KPIs at /kpis; Ctrl-C stops",
+        style="dim",
     )
-    serve_model(ref, ".", host=host, port=port, workers=workers, log_url=log, poll_s=poll)
+    serve_model(
+        ref, ".", host=host, port=port, workers=workers, log_url=log, poll_s=poll, shadow=shadow
+    )

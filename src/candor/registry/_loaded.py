@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pandas as pd
 from candor._units import listing
 from candor.errors import DataError
 from candor.registry._formats import Predictor, load_model
+from candor.registry._novelty import NOVELTY_FILE, NoveltyProfile
 from candor.registry._package import Feature, Manifest, read_manifest
 
 
@@ -97,6 +99,7 @@ class LoadedModel:
         version: str = "",
         alias: str | None = None,
         lineage: dict[str, str] | None = None,
+        novelty: NoveltyProfile | None = None,
     ) -> None:
         self._predictor = predictor
         self.manifest = manifest
@@ -104,6 +107,8 @@ class LoadedModel:
         self.version = version
         self.alias = alias
         self.lineage = dict(lineage or {})
+        #: the training rows' novelty profile (None for a model registered without one)
+        self.novelty = novelty
 
     @classmethod
     def from_folder(
@@ -124,6 +129,9 @@ class LoadedModel:
             trusted=manifest.trusted_types,
             allow_pickle=allow_pickle,
         )
+        profile = folder / NOVELTY_FILE
+        if profile.is_file() and "novelty" not in kw:
+            kw["novelty"] = NoveltyProfile.from_dict(json.loads(profile.read_bytes()))
         return cls(predictor, manifest, **kw)
 
     # -- what it is ------------------------------------------------------------------------------

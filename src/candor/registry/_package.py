@@ -163,10 +163,12 @@ def build_package(
     classes: list[Any],
     example: pd.DataFrame,
     allow_pickle: bool = False,
+    novelty: bytes | None = None,
 ) -> tuple[Manifest, str]:
     """Write the whole model folder under ``folder``; its manifest and the checksum to record.
 
-    ``example`` is a few training rows: the input example and the signature's source.
+    ``example`` is a few training rows: the input example and the signature's source;
+    ``novelty`` the training rows' novelty profile (JSON), for ``candor serve``'s routing.
     """
     import mlflow
     from mlflow.models import infer_signature
@@ -186,6 +188,10 @@ def build_package(
     for name, data in files.items():
         (staging / name).write_bytes(data)
     (staging / MANIFEST).write_text(json.dumps(manifest.to_dict(), indent=2), encoding="utf-8")
+    if novelty is not None:
+        from candor.registry._novelty import NOVELTY_FILE
+
+        (staging / NOVELTY_FILE).write_bytes(novelty)
     entry = folder.parent / "candor_entry.py"
     entry.write_text(ENTRY, encoding="utf-8")
 

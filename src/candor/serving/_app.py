@@ -5,13 +5,12 @@ No ``from __future__ import annotations`` here: FastAPI reads the request body's
 model at start-up) from the endpoint's annotations at run time.
 """
 
-import hmac
 import ipaddress
-import os
 import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -24,6 +23,9 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from candor.errors import CandorError
 from candor.registry import LoadedModel
 from candor.serving._log import PredictionLog, PredictionRecord
+from candor.serving._review import ReviewQueue
+from candor.serving._reviewers import COOKIE, Reviewers
+from candor.serving._routing import RoutingRules, route_reasons
 from candor.serving._schema import row_model, rows_as_records
 
 #: the most rows one request may carry, and the most bytes its body may have
@@ -73,25 +75,46 @@ class ServedModel:
         return True
 
 
-class _Guard(BaseHTTPMiddleware):
-    """The API token (when set) and the body-size limit, before any route runs."""
+#: paths anyone may fetch; pages sign people in with a cookie instead of a header token
+OPEN_PREFIXES = ("/static/",)
+PAGE_PATHS = ("/review", "/kpis")
 
-    def __init__(self, app: Any, token: str | None, max_body: int) -> None:
+
+def _is_page(path: str) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in PAGE_PATHS)
+
+
+def bearer(request: Request) -> str:
+    given = request.headers.get("authorization", "")
+    return given.removeprefix("Bearer ").strip() or request.headers.get("x-candor-token", "")
+
+
+class _Guard(BaseHTTPMiddleware):
+    """The API token (when set) and the body-size limit, before any route runs. Pages check the
+    reviewer's cookie themselves (a browser cannot send a header token)."""
+
+    def __init__(self, app: Any, reviewers: Reviewers, max_body: int) -> None:
         super().__init__(app)
-        self.token = token
+        self.reviewers = reviewers
         self.max_body = max_body
 
     async def dispatch(self, request: Request, call_next: Any) -> Any:
-        if self.token is not None and request.url.path not in OPEN_PATHS:
-            given = request.headers.get("authorization", "")
-            given = given.removeprefix("Bearer ").strip() or request.headers.get(
-                "x-candor-token", ""
+        path = request.url.path
+        if (
+            self.reviewers.tokens_required
+            and path not in OPEN_PATHS
+            and not path.startswith(OPEN_PREFIXES)
+            and not _is_page(path)
+            and not self.reviewers.token_ok(bearer(request))
+            and not (
+                path.startswith("/api/")
+                and self.reviewers.name_from_cookie(request.cookies.get(COOKIE)) is not None
             )
-            if not hmac.compare_digest(given.encode(), self.token.encode()):
-                return JSONResponse(
-                    {"detail": "missing or wrong API token: send Authorization: Bearer TOKEN"},
-                    status_code=401,
-                )
+        ):
+            return JSONResponse(
+                {"detail": "missing or wrong API token: send Authorization: Bearer TOKEN"},
+                status_code=401,
+            )
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_body):
             return JSONResponse(
@@ -101,19 +124,35 @@ class _Guard(BaseHTTPMiddleware):
         return await call_next(request)
 
 
+@dataclass
+class Serving:
+    """What the app serves with: the model, an optional shadow, the log and its review queue, the
+    routing rules and who may review."""
+
+    served: ServedModel
+    log: PredictionLog
+    rules: RoutingRules = field(default_factory=RoutingRules)
+    shadow: ServedModel | None = None
+    shadow_alias: str | None = None
+    reviewers: Reviewers = field(default_factory=Reviewers)
+
+    @property
+    def queue(self) -> ReviewQueue:
+        return ReviewQueue(self.log)
+
+
 def create_app(
-    served: ServedModel,
-    log: PredictionLog,
+    serving: Serving,
     *,
-    token: str | None = None,
     max_batch: int = MAX_BATCH,
     max_body: int = MAX_BODY_BYTES,
     poll_s: float | None = 5.0,
 ) -> FastAPI:
-    """The app serving ``served`` and logging to ``log``; ``poll_s`` seconds between checks of
-    the alias (None: never swap)."""
+    """The app serving ``serving.served`` and logging to ``serving.log``; ``poll_s`` seconds
+    between checks of the aliases (None: never swap)."""
     from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+    served, log = serving.served, serving.log
     metrics = CollectorRegistry()
     requests = Counter(
         "candor_requests",
@@ -122,6 +161,9 @@ def create_app(
         registry=metrics,
     )
     predictions = Counter("candor_predictions", "Rows predicted", registry=metrics)
+    routed = Counter(
+        "candor_routed", "Predictions routed to review, by rule", ["rule"], registry=metrics
+    )
     latency = Histogram(
         "candor_predict_latency_seconds",
         "Time to predict a request (before logging)",
@@ -140,21 +182,24 @@ def create_app(
         while poll_s is not None and not stop.wait(poll_s):
             if served.refresh():
                 version_gauge.set(float(served.current.version or 0))
+            if serving.shadow is not None:
+                serving.shadow.refresh()
 
     app = FastAPI(
         title=f"candor: {model0.name}",
         description=(
             f"Predictions from {model0.name} ({model0.task}); every prediction is logged before "
-            "it is answered."
+            "it is answered, and doubtful ones go to the review queue at /review."
         ),
         version=str(model0.version),
     )
-    app.add_middleware(_Guard, token=token, max_body=max_body)
+    app.state.serving = serving
+    app.add_middleware(_Guard, reviewers=serving.reviewers, max_body=max_body)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         # the offending input is not echoed back: it may be NaN (not JSON) or a huge payload
-        requests.labels(request.url.path.strip("/") or "root", "422").inc()
+        requests.labels(_endpoint(request.url.path), "422").inc()
         detail = [
             {
                 "loc": [str(x) for x in e.get("loc", ())],
@@ -164,6 +209,11 @@ def create_app(
             for e in exc.errors()
         ]
         return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.exception_handler(CandorError)
+    async def _refused(request: Request, exc: CandorError) -> JSONResponse:
+        requests.labels(_endpoint(request.url.path), "422").inc()
+        return JSONResponse({"detail": str(exc)}, status_code=422)
 
     @app.on_event("startup")
     def _start() -> None:
@@ -177,12 +227,17 @@ def create_app(
     @app.get("/health")
     def health() -> dict[str, Any]:
         m = served.current
+        shadow = serving.shadow
         return {
             "status": "ok",
             "model": m.name,
             "version": m.version,
             "swaps": served.swaps,
             "swap_error": served.last_error,
+            "novelty": m.novelty is not None,
+            "shadow": None
+            if shadow is None
+            else {"alias": serving.shadow_alias, "version": shadow.current.version},
         }
 
     @app.get("/metrics", response_class=PlainTextResponse)
@@ -202,8 +257,9 @@ def create_app(
         model = served.current  # this request keeps this model, whatever swaps meanwhile
         records = rows_as_records(rows)
         start = time.perf_counter()
+        frame = pd.DataFrame.from_records(records)
         try:
-            out = _predict(model, pd.DataFrame.from_records(records))
+            out = _predict(model, frame)
         except CandorError as exc:
             requests.labels("predict", "422").inc()
             raise HTTPException(422, str(exc)) from exc
@@ -213,6 +269,7 @@ def create_app(
             raise HTTPException(500, f"the model failed on this request: {exc}") from exc
         seconds = time.perf_counter() - start
         latency.observe(seconds)
+        reasons, details = _route(serving, model, frame, out)
         now = time.time()
         logged = [
             PredictionRecord(
@@ -224,22 +281,71 @@ def create_app(
                 o,
                 o.get("confidence"),
                 seconds * 1000 / len(rows),
+                "; ".join(why) or None,
+                extra,
             )
-            for rec, o in zip(records, out, strict=True)
+            for rec, o, why, extra in zip(records, out, reasons, details, strict=True)
         ]
         log.append(logged).result(timeout=60)  # durable before answered
         predictions.inc(len(rows))
+        for why in reasons:
+            for r in why:
+                routed.labels(r.split(":", 1)[0]).inc()
         requests.labels("predict", "200").inc()
         return {
             "model": model.name,
             "version": model.version,
-            "predictions": [{"id": r.id, **r.outputs} for r in logged],
+            "predictions": [
+                {"id": r.id, **r.outputs, "routed": r.routed is not None} for r in logged
+            ],
         }
 
     app.post("/predict", summary="Predict one row (an object) or a batch (a list of objects)")(
         predict
     )
+
+    from candor.serving._pages import add_review_routes
+
+    add_review_routes(app, serving, requests)
     return app
+
+
+def _route(
+    serving: Serving, model: LoadedModel, frame: pd.DataFrame, out: list[dict[str, Any]]
+) -> tuple[list[list[str]], list[dict[str, Any] | None]]:
+    """Each row's routing reasons and what routing saw (novelty, the shadow's answer)."""
+    rules = serving.rules
+    n = len(out)
+    novelty: list[Any] = [None] * n
+    if model.novelty is not None and rules.novelty < 1:
+        novelty = list(model.novelty.score(frame))
+    shadow_out: list[Any] = [None] * n
+    shadow_name, shadow_error = "", None
+    shadow = serving.shadow.current if serving.shadow is not None else None
+    if shadow is not None and shadow.version != model.version:
+        shadow_name = f"v{shadow.version} (@{serving.shadow_alias})"
+        try:  # the shadow never fails a request: its error is kept, the answer goes out
+            shadow_out = list(_predict(shadow, frame))
+        except Exception as exc:
+            shadow_error = f"{exc.__class__.__name__}: {exc}"[:500]
+    reasons, details = [], []
+    for o, nov, sh in zip(out, novelty, shadow_out, strict=True):
+        reasons.append(route_reasons(o, rules, novelty=nov, shadow=sh, shadow_name=shadow_name))
+        extra: dict[str, Any] = {}
+        if nov is not None:
+            extra["novelty"] = nov.to_dict()
+        if sh is not None:
+            extra["shadow"] = {"version": shadow.version if shadow else None, **sh}
+        if shadow_error:
+            extra["shadow_error"] = shadow_error
+        details.append(extra or None)
+    return reasons, details
+
+
+def _endpoint(path: str) -> str:
+    """A bounded label for Prometheus: the first path segment (ids left out)."""
+    first = path.strip("/").split("/", 1)[0]
+    return first if first in {"predict", "feedback", "review", "kpis", "api"} else "other"
 
 
 def _predict(model: LoadedModel, frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -260,7 +366,3 @@ def _predict(model: LoadedModel, frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _plain(v: Any) -> Any:
     return v.item() if isinstance(v, np.generic) else v
-
-
-def token_from_env() -> str | None:
-    return os.environ.get("CANDOR_TOKEN") or None

@@ -44,7 +44,8 @@ class PredictionRecord:
     outputs: dict[str, Any]
     confidence: float | None
     latency_ms: float
-    routed: str | None = None  # why it was sent to review, if it was
+    routed: str | None = None  # why it was sent to review, if it was ("; "-joined reasons)
+    details: dict[str, Any] | None = None  # what routing saw: novelty, the shadow's answer
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,11 +58,12 @@ class PredictionRecord:
             "confidence": self.confidence,
             "latency_ms": self.latency_ms,
             "routed": self.routed,
+            "details": self.details,
         }
 
 
-def _tables() -> tuple[Any, Any]:
-    from sqlalchemy import Column, Float, Index, MetaData, String, Table, Text
+def _tables() -> tuple[Any, Any, Any]:
+    from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text
 
     meta = MetaData()
     predictions = Table(
@@ -75,10 +77,25 @@ def _tables() -> tuple[Any, Any]:
         Column("outputs", Text, nullable=False),
         Column("confidence", Float),
         Column("latency_ms", Float, nullable=False),
-        Column("routed", String(256)),
+        Column("routed", Text),
+        Column("details", Text),
         Index("ix_predictions_time", "time"),
     )
-    return meta, predictions
+    # every review action, flags from client applications included: nothing is overwritten
+    reviews = Table(
+        "reviews",
+        meta,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("prediction_id", String(64), nullable=False),
+        Column("time", Float, nullable=False),
+        Column("reviewer", String(256), nullable=False),
+        Column("action", String(16), nullable=False),
+        Column("label", Text),  # JSON: the corrected (or suggested) label
+        Column("mos", Integer),
+        Column("comment", Text),
+        Index("ix_reviews_prediction", "prediction_id"),
+    )
+    return meta, predictions, reviews
 
 
 @dataclass
@@ -110,7 +127,7 @@ class PredictionLog:
 
             else:
                 self.engine = create_engine(url, pool_pre_ping=True)
-            meta, self.table = _tables()
+            meta, self.table, self.reviews = _tables()
             meta.create_all(self.engine)
         except SQLAlchemyError as exc:
             raise LogError(
@@ -157,6 +174,7 @@ class PredictionLog:
                 **r.to_dict(),
                 "inputs": json.dumps(r.inputs, default=str),
                 "outputs": json.dumps(r.outputs, default=str),
+                "details": None if r.details is None else json.dumps(r.details, default=str),
             }
             for p in batch
             for r in p.records
@@ -204,25 +222,29 @@ class PredictionLog:
                 .mappings()
                 .first()
             )
-        if row is None:
-            return None
-        return PredictionRecord(
-            row["id"],
-            row["time"],
-            row["model"],
-            row["version"],
-            json.loads(row["inputs"]),
-            json.loads(row["outputs"]),
-            row["confidence"],
-            row["latency_ms"],
-            row["routed"],
-        )
+        return None if row is None else record_from_row(row)
 
     def __enter__(self) -> PredictionLog:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def record_from_row(row: Any) -> PredictionRecord:
+    """A row of the ``predictions`` table (a mapping) as a record."""
+    return PredictionRecord(
+        row["id"],
+        row["time"],
+        row["model"],
+        row["version"],
+        json.loads(row["inputs"]),
+        json.loads(row["outputs"]),
+        row["confidence"],
+        row["latency_ms"],
+        row["routed"],
+        None if row["details"] is None else json.loads(row["details"]),
+    )
 
 
 def _safe(url: str) -> str:

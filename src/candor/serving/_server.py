@@ -12,11 +12,12 @@ from typing import Any
 
 from candor.errors import CandorError
 
-ENV_REF, ENV_PROJECT, ENV_LOG, ENV_POLL = (
+ENV_REF, ENV_PROJECT, ENV_LOG, ENV_POLL, ENV_SHADOW = (
     "CANDOR_SERVE_REF",
     "CANDOR_SERVE_PROJECT",
     "CANDOR_SERVE_LOG",
     "CANDOR_SERVE_POLL",
+    "CANDOR_SERVE_SHADOW",
 )
 
 
@@ -31,30 +32,44 @@ def build_app(
     project: str | Path = ".",
     *,
     log_url: str | None = None,
-    token: str | None = None,
     poll_s: float | None = 5.0,
+    shadow: str | None = None,
 ) -> Any:
     """The app for ``ref`` (``churn@champion``) in ``project``: the model loaded and checked, the
-    log opened; an alias is looked up again every ``poll_s`` seconds."""
+    log opened, ``[feedback]``'s routing rules read; an alias is looked up again every ``poll_s``
+    seconds. ``shadow`` (default ``[feedback] shadow``) is an alias scored alongside, never
+    returned. Tokens come from ``CANDOR_TOKEN`` and ``CANDOR_REVIEWERS``."""
     from candor.project import Project
     from candor.registering import load_version, project_registry
     from candor.registry import parse_ref
-    from candor.serving._app import ServedModel, create_app
+    from candor.serving._app import ServedModel, Serving, create_app
     from candor.serving._log import PredictionLog
+    from candor.serving._reviewers import Reviewers
+    from candor.serving._routing import RoutingRules
 
     p = Project.load(project)
     registry = project_registry(p)
     mref = parse_ref(ref, p.config.registry.champion)
 
-    def load() -> Any:
-        return load_version(registry, mref)
+    def loader(r: Any) -> tuple[Any, Any]:
+        return (lambda: load_version(registry, r)), (lambda: str(registry.resolve(r).version))
 
-    def version_of() -> str:
-        return str(registry.resolve(mref).version)
-
-    served = ServedModel(load, version_of)
-    log = PredictionLog(log_url or default_log_url(p.root))
-    return create_app(served, log, token=token, poll_s=poll_s if mref.alias is not None else None)
+    served = ServedModel(*loader(mref))
+    feedback = p.config.feedback
+    shadow_alias = feedback.shadow if shadow is None else (shadow or None)
+    shadow_model = None
+    if shadow_alias:
+        sref = parse_ref(f"{mref.name}@{shadow_alias}", p.config.registry.champion)
+        shadow_model = ServedModel(*loader(sref))
+    serving = Serving(
+        served,
+        PredictionLog(log_url or default_log_url(p.root)),
+        RoutingRules.from_config(feedback),
+        shadow_model,
+        shadow_alias,
+        Reviewers.from_env(p.workspace),
+    )
+    return create_app(serving, poll_s=poll_s if mref.alias is not None or shadow_alias else None)
 
 
 def app_from_env() -> Any:
@@ -64,8 +79,8 @@ def app_from_env() -> Any:
         os.environ[ENV_REF],
         os.environ.get(ENV_PROJECT, "."),
         log_url=os.environ.get(ENV_LOG) or None,
-        token=os.environ.get("CANDOR_TOKEN") or None,
         poll_s=float(poll) if poll else None,
+        shadow=os.environ.get(ENV_SHADOW),
     )
 
 
@@ -78,29 +93,28 @@ def serve(
     workers: int = 1,
     log_url: str | None = None,
     poll_s: float = 5.0,
+    shadow: str | None = None,
 ) -> None:
-    """Serve ``ref`` until interrupted. Binding to anything but loopback needs ``CANDOR_TOKEN``."""
+    """Serve ``ref`` until interrupted. Binding to anything but loopback needs ``CANDOR_TOKEN``
+    or ``CANDOR_REVIEWERS``."""
     import uvicorn
 
     from candor.serving._app import is_loopback
+    from candor.serving._reviewers import parse_reviewers
 
-    token = os.environ.get("CANDOR_TOKEN") or None
-    if not is_loopback(host) and token is None:
+    tokens = os.environ.get("CANDOR_TOKEN") or parse_reviewers(
+        os.environ.get("CANDOR_REVIEWERS", "")
+    )
+    if not is_loopback(host) and not tokens:
         raise CandorError(
             f"binding to {host} exposes the model beyond this machine: set CANDOR_TOKEN to an API "
-            "token (clients send Authorization: Bearer TOKEN), or bind to 127.0.0.1"
+            "token (clients send Authorization: Bearer TOKEN) or CANDOR_REVIEWERS to "
+            "name=token pairs, or bind to 127.0.0.1"
         )
     if workers < 1:
         raise CandorError(f"--workers must be at least 1, got {workers}")
-    # checked here, once, so a bad reference is a message and not a crash in every worker
-    from candor.project import Project
-    from candor.registering import load_version, project_registry
-    from candor.registry import parse_ref
-    from candor.serving._log import PredictionLog
-
-    p = Project.load(project)
-    load_version(project_registry(p), parse_ref(ref, p.config.registry.champion))
-    PredictionLog(log_url or default_log_url(p.root)).close()
+    # built once here, so a bad reference, shadow or log URL is a message, not a crash per worker
+    build_app(ref, project, log_url=log_url, poll_s=None, shadow=shadow).state.serving.log.close()
     os.environ.update(
         {
             ENV_REF: ref,
@@ -109,6 +123,8 @@ def serve(
             ENV_POLL: str(poll_s),
         }
     )
+    if shadow is not None:
+        os.environ[ENV_SHADOW] = shadow
     uvicorn.run(
         "candor.serving._server:app_from_env",
         factory=True,
