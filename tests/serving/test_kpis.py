@@ -90,3 +90,13 @@ def test_a_log_spanning_weeks_is_split_by_day() -> None:
     assert 14 <= len(k.over_time) <= 15
     assert all(p.agreement is None and p.mos is None for p in k.over_time)
     assert k.to_dict()["over_time"][0]["exception_rate"]["method"] == "Wilson"
+
+
+def test_the_rows_of_one_batch_count_once_in_the_latency_quantiles() -> None:
+    t0 = 1_700_000_000.0
+    times = np.array([t0] * 100 + [t0 + 1, t0 + 2])  # one batch of 100 rows, two single rows
+    latency = np.array([0.5] * 100 + [4.0, 6.0])
+    k = compute_kpis(times, latency, np.zeros(102, bool), {}, []).total
+    assert k.served == 102
+    assert k.latency_p50_ms is not None and k.latency_p50_ms.n == 3
+    assert k.latency_p50_ms.value == 4.0

@@ -6,7 +6,7 @@ Methods, chosen so that small queues still get honest intervals:
 - shares (exceptions, reviewed, agreement): Wilson score intervals;
 - the mean opinion score: Student's t on the scores (n is the number of scores given);
 - latency quantiles: distribution-free intervals from order statistics (the ranks a binomial
-  puts around the quantile), no assumption about the latency distribution;
+  puts around the quantile), no assumption about the latency distribution; n is requests;
 - throughput: the exact (Garwood) Poisson interval on the count over the period.
 
 Agreement and MOS are measured on *reviewed* predictions, which are routed ones: not a random
@@ -145,6 +145,7 @@ def _share(k: int, n: int) -> Estimate | None:
 def period_kpis(
     start: float,
     end: float,
+    times: np.ndarray,
     latency_ms: np.ndarray,
     routed: np.ndarray,
     reviewed: int,
@@ -152,8 +153,14 @@ def period_kpis(
     mos: np.ndarray,
 ) -> KpiPeriod:
     """The KPIs of one period from its predictions' latencies and routed flags, and its reviews:
-    ``reviewed`` routed items with a verdict, ``agreed`` of them confirmed, ``mos`` the scores."""
+    ``reviewed`` routed items with a verdict, ``agreed`` of them confirmed, ``mos`` the scores.
+
+    Latency quantiles are over requests, not rows: the rows of one batch share its time and its
+    latency, and counting them as independent would narrow the interval falsely."""
     n = len(latency_ms)
+    per_request = (
+        np.unique(np.column_stack([times, latency_ms]), axis=0)[:, 1] if n else latency_ms
+    )
     k = int(np.count_nonzero(routed))
     hours = (end - start) / 3600
     return KpiPeriod(
@@ -165,8 +172,8 @@ def period_kpis(
         _share(min(reviewed, k), k),
         _share(agreed, reviewed),
         mean_interval(mos),
-        quantile_interval(latency_ms, 0.5),
-        quantile_interval(latency_ms, 0.99),
+        quantile_interval(per_request, 0.5),
+        quantile_interval(per_request, 0.99),
     )
 
 
@@ -198,6 +205,7 @@ def compute_kpis(
     total = period_kpis(
         t0,
         t1,
+        times,
         latency_ms,
         routed,
         len(v_times),
@@ -218,6 +226,7 @@ def compute_kpis(
                 period_kpis(
                     float(a),
                     float(b),
+                    times[m],
                     latency_ms[m],
                     routed[m],
                     int(vm.sum()),
