@@ -28,6 +28,8 @@ _LAZY = {
     "promote": "candor.registering",
     "rollback": "candor.registering",
     "LoadedModel": "candor.registry",
+    "export_feedback": "candor.feedback",
+    "retrain": "candor.retraining",
 }
 
 __all__ = sorted([*_LAZY, "forecast", "ladder", "size"])
