@@ -92,6 +92,8 @@ class FeedbackSection(_Section):
 
     #: route a classification whose top class probability is below this (0: never)
     min_confidence: float = Field(0.6, ge=0, le=1)
+    #: route a regression whose 90% prediction interval is wider than this (target's units)
+    max_interval_width: float | None = Field(None, gt=0)
     #: route a row more unusual than this share of held-out training rows (1: never)
     novelty: float = Field(0.99, ge=0, le=1)
     #: score this alias alongside the served model (never returned); route when they disagree
@@ -271,6 +273,7 @@ n_resamples = 10000           # bootstrap resamples
 
 # [feedback]                  # candor serve: which predictions go to the review queue
 # min_confidence = 0.6        # route a classification whose top probability is below this
+# max_interval_width = 50     # route a regression whose 90% interval is wider (target's units)
 # novelty = 0.99              # route a row more unusual than this share of training rows
 # shadow = "candidate"        # score this alias alongside (never returned); route disagreements
 # shadow_tolerance = 0.1      # regression: a relative difference from the shadow that routes

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from candor.config import find_config
+from candor.data import Dataset, Split
 from candor.errors import CandorError, ChecksumMismatch, DataError, GateFailed, ModelNotFound
 from candor.forecasting import NoRungChosen
 from candor.project import Project
@@ -33,7 +34,7 @@ from candor.registry._gates import (
     judge_min_acceptable,
 )
 from candor.registry._loaded import LoadedModel
-from candor.registry._novelty import NoveltyProfile
+from candor.registry._novelty import NoveltyProfile, conformal_bands
 from candor.registry._package import build_package, candor_folder, plain, verify_checksums
 from candor.registry._store import ModelRef, Registry, parse_ref
 from candor.stats import Estimate, Evaluation, compare, evaluate
@@ -288,6 +289,8 @@ def register(
     rung: str | None = None,
     alias: str | None = None,
     allow_pickle: bool = False,
+    data: tuple[Dataset, Split] | None = None,
+    lineage: dict[str, str] | None = None,
 ) -> Registration:
     """Put a project's ladder rung into the model registry as a new version of ``name``.
 
@@ -296,6 +299,10 @@ def register(
     ladder ran. It is evaluated on the held-out test rows, stored in a safe format with checksums
     as an MLflow pyfunc model, tagged with its lineage, given a model card, and the ``candidate``
     alias (``alias=""`` for none).
+
+    ``data`` trains and evaluates on another version of the project's data than candor.toml's
+    (a feedback export, with a split whose held-out rows are the project's own); ``lineage`` adds
+    tags to the version.
     """
     from candor.sizer import _fit_rung
 
@@ -305,8 +312,8 @@ def register(
         raise ModelNotFound(
             f"{name!r} is not a model name: use letters, digits, '-', '_' or '.' (e.g. churn)"
         )
-    ds = project.dataset()
-    split = project.split(ds)
+    ds, split = data if data is not None else (project.dataset(), None)
+    split = split if split is not None else project.split(ds)
     frame, features = ds.frame, ds.features
     train, test = frame.iloc[split.train], frame.iloc[split.test]
     X, y = train[features], train[ds.target]
@@ -346,7 +353,7 @@ def register(
             classes=classes,
             example=X.head(3),
             allow_pickle=allow_pickle,
-            novelty=NoveltyProfile.fit(X, seed=cfg.data.seed).to_json(),
+            novelty=_novelty_profile(model, X, test[features], test[ds.target], ds.task, cfg),
         )
         verify_checksums(folder, checksum, "the packaged model")
         loaded = LoadedModel.from_folder(candor_folder(folder), allow_pickle=allow_pickle)
@@ -367,6 +374,7 @@ def register(
             "candor.source": source,
             T_CHECKSUM: checksum,
             "candor.registered_by": _who(),
+            **(lineage or {}),
         }
         if audit:
             tags["candor.audit.run"] = audit["run"]
@@ -421,7 +429,7 @@ def register(
             "model_rows": model_rows,
             "primary": cfg.metric.primary,
             "data": {
-                "source": cfg.data.source,
+                "source": cfg.data.source if data is None else ds.source,
                 "hash": ds.content_hash,
                 "rows": len(frame),
                 "n_train": len(train),
@@ -457,6 +465,22 @@ def register(
         cfg.metric.primary,
         card,
     )
+
+
+def _novelty_profile(
+    model: Any, X: pd.DataFrame, X_test: pd.DataFrame, y_test: Any, task: str, cfg: Any
+) -> bytes:
+    """The training rows' novelty profile; for a regression, with prediction intervals by
+    novelty band calibrated on the held-out rows (``candor serve`` answers with them)."""
+    profile = NoveltyProfile.fit(X, seed=cfg.data.seed)
+    if task == "regression" and len(X_test):
+        try:
+            residuals = np.asarray(y_test, dtype=float) - np.asarray(model.predict(X_test), float)
+        except Exception:  # a model that cannot predict a frame here gets no intervals
+            return profile.to_json()
+        scores = np.array([n.score for n in profile.score(X_test)])
+        profile = profile.with_conformal(conformal_bands(residuals, scores))
+    return profile.to_json()
 
 
 def _rung_label(rung: str, task: str) -> str:

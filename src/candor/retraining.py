@@ -8,9 +8,6 @@ them, the candidate never trained on them, so the paired comparison is fair to b
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -155,37 +152,6 @@ def _audit(project: Project, data: FeedbackData) -> str:
     return _record(project.tracker(), report, ds.content_hash, "audit feedback export")
 
 
-_SHIM = threading.Lock()
-
-
-@contextmanager
-def _registering_on(data: FeedbackData) -> Iterator[None]:
-    """Make :func:`candor.registering.register` read ``data`` instead of the project's own table
-    and split, for the block's duration.
-
-    A stopgap until ``register`` takes the dataset and split itself (``register(...,
-    data=(dataset, split))``): it swaps the ``Project`` class that module loads projects with,
-    under a lock, and puts it back.
-    """
-    import candor.registering as registering
-
-    original = registering.Project
-
-    class _OnExport(Project):
-        def dataset(self) -> Any:
-            return data.dataset
-
-        def split(self, ds: Any) -> Any:
-            return data.split
-
-    with _SHIM:
-        registering.Project = _OnExport  # type: ignore[misc]
-        try:
-            yield
-        finally:
-            registering.Project = original  # type: ignore[misc]
-
-
 def retrain(
     project: str | Path = ".",
     *,
@@ -211,15 +177,12 @@ def retrain(
     data = training_data(p, dataset)
     chosen, why = _choose_rung(p, registry, name, champion, rung)
     audit_run = _audit(p, data) if audit else None
-    with _registering_on(data):
-        reg = register(p.root, name=name, rung=chosen)
     lineage = {
         "candor.feedback.export_run": data.run_id,
         "candor.feedback.base_hash": data.base_hash,
         "candor.feedback.rows": str(data.added),
     }
-    for key, value in lineage.items():
-        registry.tag_version(name, reg.version, key, value)
+    reg = register(p.root, name=name, rung=chosen, data=(data.dataset, data.split), lineage=lineage)
     comparison, note = None, f"there is no @{alias} of {name} to compare with"
     if champion is not None:
         comparison, note = _compare_on_test(p, registry, name, reg.version, champion)

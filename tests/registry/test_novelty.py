@@ -83,3 +83,32 @@ def test_a_model_without_numeric_columns_still_gets_a_profile() -> None:
     profile = NoveltyProfile.fit(train)
     (n,) = profile.score(pd.DataFrame({"colour": ["green"]}))
     assert n.score == 1.0 and "green" in n.reasons[0]
+
+
+@pytest.mark.slow
+def test_conformal_bands_cover_90_percent_in_each_band_when_noise_grows_with_novelty() -> None:
+    from candor.registry._novelty import conformal_bands
+
+    rng = np.random.default_rng(0)
+    covered = {0: [], 1: [], 2: []}  # type: dict[int, list[float]]
+    for _ in range(200):
+        nov = rng.uniform(size=300)
+        noise = 1 + 3 * nov  # unusual rows are harder
+        bands = conformal_bands(rng.normal(size=300) * noise, nov, level=0.9)
+        live = rng.uniform(size=3000)
+        res = np.abs(rng.normal(size=3000) * (1 + 3 * live))
+        band = np.searchsorted(bands["edges"], live, side="right")
+        hw = np.asarray(bands["half_widths"])[band]
+        for b in range(3):
+            covered[b].append(float((res[band == b] <= hw[band == b]).mean()))
+    for b, shares in covered.items():
+        assert 0.88 <= np.mean(shares) <= 0.93, (b, np.mean(shares))
+    assert bands["half_widths"][0] < bands["half_widths"][2]
+
+
+def test_a_small_test_set_gets_fewer_bands() -> None:
+    from candor.registry._novelty import conformal_bands
+
+    rng = np.random.default_rng(1)
+    assert len(conformal_bands(rng.normal(size=50), rng.uniform(size=50))["half_widths"]) == 1
+    assert len(conformal_bands(rng.normal(size=70), rng.uniform(size=70))["half_widths"]) == 2

@@ -53,3 +53,12 @@ def test_every_rule_that_fires_is_listed() -> None:
         "out of distribution",
         "shadow disagrees",
     ]
+
+
+def test_a_regression_with_a_wide_interval_is_routed_only_when_the_rule_is_set() -> None:
+    out = {"prediction": 150.0, "interval": [100.0, 200.0], "interval_level": 0.9}
+    assert route_reasons(out, RoutingRules()) == []
+    assert route_reasons(out, RoutingRules(max_interval_width=80)) == [
+        "low confidence: 90% interval 100 wide, over 80"
+    ]
+    assert route_reasons(out, RoutingRules(max_interval_width=120)) == []

@@ -317,8 +317,17 @@ def _route(
     rules = serving.rules
     n = len(out)
     novelty: list[Any] = [None] * n
-    if model.novelty is not None and rules.novelty < 1:
-        novelty = list(model.novelty.score(frame))
+    profile = model.novelty
+    if profile is not None and (rules.novelty < 1 or profile.conformal is not None):
+        novelty = list(profile.score(frame))
+        widths = profile.half_widths(novelty) if model.task == "regression" else None
+        if widths is not None and profile.conformal is not None:
+            level = float(profile.conformal["level"])
+            for o, hw in zip(out, widths, strict=True):
+                o["interval"] = [o["prediction"] - hw, o["prediction"] + hw]
+                o["interval_level"] = level
+        if rules.novelty >= 1:
+            novelty = [None] * n
     shadow_out: list[Any] = [None] * n
     shadow_name, shadow_error = "", None
     shadow = serving.shadow.current if serving.shadow is not None else None

@@ -158,9 +158,7 @@ def period_kpis(
     Latency quantiles are over requests, not rows: the rows of one batch share its time and its
     latency, and counting them as independent would narrow the interval falsely."""
     n = len(latency_ms)
-    per_request = (
-        np.unique(np.column_stack([times, latency_ms]), axis=0)[:, 1] if n else latency_ms
-    )
+    per_request = np.unique(np.column_stack([times, latency_ms]), axis=0)[:, 1] if n else latency_ms
     k = int(np.count_nonzero(routed))
     hours = (end - start) / 3600
     return KpiPeriod(

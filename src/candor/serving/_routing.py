@@ -20,10 +20,16 @@ class RoutingRules:
     min_confidence: float = 0.6
     novelty: float = 0.99
     shadow_tolerance: float = 0.1
+    max_interval_width: float | None = None
 
     @classmethod
     def from_config(cls, section: Any) -> RoutingRules:
-        return cls(section.min_confidence, section.novelty, section.shadow_tolerance)
+        return cls(
+            section.min_confidence,
+            section.novelty,
+            section.shadow_tolerance,
+            section.max_interval_width,
+        )
 
 
 def route_reasons(
@@ -48,6 +54,14 @@ def route_reasons(
         reasons.append(
             f"low confidence: top probability {confidence:.3f} below {rules.min_confidence:g}"
         )
+    interval = output.get("interval")
+    if interval is not None and rules.max_interval_width is not None:
+        width = interval[1] - interval[0]
+        if width > rules.max_interval_width:
+            reasons.append(
+                f"low confidence: {output.get('interval_level', 0.9):.0%} interval {width:.4g} "
+                f"wide, over {rules.max_interval_width:g}"
+            )
     if novelty is not None and (novelty.reasons or novelty.score > rules.novelty):
         detail = "; ".join(novelty.reasons) or (
             f"more unusual than {novelty.score:.1%} of training rows"
