@@ -23,6 +23,7 @@ from candor.ladder._climb import Progress
 from candor.laddering import LadderRun, ladder_project
 from candor.project import Project, init_project, log_evaluation
 from candor.registering import Promotion, Registration, promote, register
+from candor.serving._tour import ServingTour, serve_held_out
 from candor.sizer import SizeRun, size_project
 from candor.stats import Comparison, Evaluation, compare, evaluate
 
@@ -69,6 +70,8 @@ class DemoResult:
     promotion: Promotion | None = None
     #: the dummy's promotion, refused by the gates: what they guard against
     blocked: str = ""
+    #: the champion served for a moment: the held-out rows as traffic, the routed ones reviewed
+    serving: ServingTour | None = None
 
     @property
     def runs_recorded(self) -> int:
@@ -99,6 +102,7 @@ class DemoResult:
             "registered": None if self.registered is None else self.registered.to_dict(),
             "promotion": None if self.promotion is None else self.promotion.to_dict(),
             "blocked": self.blocked,
+            "serving": None if self.serving is None else self.serving.to_dict(),
         }
 
 
@@ -145,6 +149,8 @@ def run_demo(
         promote(root, name=DEMO_MODEL, version=dummy.version)
     except GateFailed as exc:
         blocked = str(exc)
+    # and serving it: every prediction logged, the doubtful ones routed to review, the KPIs
+    toured = serve_held_out(root, f"{DEMO_MODEL}@champion")
     project = Project.load(root)
     ds = project.dataset()
     split = project.split(ds)
@@ -199,4 +205,5 @@ def run_demo(
         registered,
         promoted,
         blocked,
+        toured,
     )

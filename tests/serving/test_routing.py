@@ -62,3 +62,15 @@ def test_a_regression_with_a_wide_interval_is_routed_only_when_the_rule_is_set()
         "low confidence: 90% interval 100 wide, over 80"
     ]
     assert route_reasons(out, RoutingRules(max_interval_width=120)) == []
+
+
+def test_several_novel_columns_stay_one_reason() -> None:
+    reasons = route_reasons(
+        {"prediction": 1, "confidence": 0.9},
+        RoutingRules(),
+        novelty=Novelty(1.0, ("a = 9 is above anything", "b = 'x' was never seen in training")),
+    )
+    assert reasons == [
+        "out of distribution: a = 9 is above anything, b = 'x' was never seen in training"
+    ]
+    assert "; " not in reasons[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich import box
@@ -11,6 +12,7 @@ from rich.table import Table
 
 from candor.audit import AuditReport
 from candor.demo import DemoResult
+from candor.serving._tour import ServingTour
 from candor.stats import METRICS, Comparison, Estimate, Evaluation
 
 if TYPE_CHECKING:
@@ -126,8 +128,44 @@ def print_demo(console: Console, res: DemoResult) -> None:
             f'  [dim]load it anywhere in the project: candor.load("{name}@champion"); its card: '
             f"candor card {name}@champion[/dim]"
         )
+    if res.serving is not None:
+        print_serving_tour(console, res.serving, res.folder)
     if res.size is not None:
         print_size_summary(console, res.size.result)
+
+
+def print_serving_tour(console: Console, t: ServingTour, folder: Path) -> None:
+    """The demo's serve: what was routed and why, and the KPIs with their intervals."""
+
+    def est(key: str, pct: bool = False) -> str:
+        d = t.kpis.get(key)
+        if d is None:
+            return "no data"
+        e = Estimate(**d)
+        if pct:
+            return f"{e.value:.1%} ({e.low:.1%}-{e.high:.1%}, n={e.n}, {e.method} {e.level:.0%})"
+        return f"{e.format(2)} ms (n={e.n} requests, {e.method})"
+
+    rules = ", ".join(f"{n} {rule}" for rule, n in sorted(t.by_rule.items())) or "none"
+    console.print("[bold]Serving[/bold]")
+    console.print(
+        f"  {t.ref} (v{t.version}) served the {t.served} held-out rows on 127.0.0.1, each "
+        f"logged before it was answered; {t.routed} went to the review queue ({escape(rules)})."
+    )
+    if t.example_reason:
+        console.print(f"  e.g. {escape(t.example_reason)}")
+    console.print(
+        f"  The demo's reviewer answered with the true labels: {t.corrected} of {t.reviewed} "
+        "routed answers were wrong."
+    )
+    console.print(f"  Exception rate {est('exception_rate', True)}")
+    console.print(f"  Agreement on routed answers {est('agreement', True)}")
+    console.print(f"  Latency p50 {est('latency_p50_ms')}; p99 {est('latency_p99_ms')}")
+    console.print(
+        f"  [dim]review by hand: cd {folder} && candor serve {t.ref}, then open "
+        "http://127.0.0.1:8000/review; corrections become data with candor feedback export, "
+        "and a candidate with candor retrain[/dim]"
+    )
 
 
 def print_size_summary(console: Console, r: SizeResult) -> None:

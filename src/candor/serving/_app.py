@@ -5,11 +5,12 @@ No ``from __future__ import annotations`` here: FastAPI reads the request body's
 model at start-up) from the endpoint's annotations at run time.
 """
 
+import contextlib
 import ipaddress
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -185,7 +186,17 @@ def create_app(
             if serving.shadow is not None:
                 serving.shadow.refresh()
 
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        threading.Thread(target=poll, name="candor-swap", daemon=True).start()
+        try:
+            yield
+        finally:  # what is queued is committed before the process goes
+            stop.set()
+            log.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title=f"candor: {model0.name}",
         description=(
             f"Predictions from {model0.name} ({model0.task}); every prediction is logged before "
@@ -214,15 +225,6 @@ def create_app(
     async def _refused(request: Request, exc: CandorError) -> JSONResponse:
         requests.labels(_endpoint(request.url.path), "422").inc()
         return JSONResponse({"detail": str(exc)}, status_code=422)
-
-    @app.on_event("startup")
-    def _start() -> None:
-        threading.Thread(target=poll, name="candor-swap", daemon=True).start()
-
-    @app.on_event("shutdown")
-    def _stop() -> None:
-        stop.set()
-        log.close()
 
     @app.get("/health")
     def health() -> dict[str, Any]:

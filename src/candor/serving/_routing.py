@@ -63,7 +63,8 @@ def route_reasons(
                 f"wide, over {rules.max_interval_width:g}"
             )
     if novelty is not None and (novelty.reasons or novelty.score > rules.novelty):
-        detail = "; ".join(novelty.reasons) or (
+        # ", " inside one reason: "; " separates the reasons of a routed prediction
+        detail = ", ".join(novelty.reasons) or (
             f"more unusual than {novelty.score:.1%} of training rows"
         )
         reasons.append(f"out of distribution: {detail}")
