@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export MLFLOW_DISABLE_TELEMETRY := true
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test system-deps lint typecheck unit bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "candor needs Python >= 3.11; set PYTHON=python3.11")'
@@ -33,7 +33,12 @@ typecheck: $(VENV)/.installed-test
 unit: $(VENV)/.installed-test
 	$(BIN)/pytest -n 2 --doctest-modules src/candor tests
 
-test: lint typecheck unit
+# chromium (the web tests' browser) and PostgreSQL (the log tests' cluster), installed when missing;
+# first, so a clean clone on a bare machine needs nothing done by hand. The demo needs neither.
+system-deps:
+	bash scripts/system-deps.sh
+
+test: system-deps lint typecheck unit
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bootstrap.py
