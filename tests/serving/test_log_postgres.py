@@ -97,10 +97,6 @@ def test_candor_serve_logs_its_predictions_to_postgres(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="src: the review queue writes NUL characters into PostgreSQL text columns (a 500)",
-)
 def test_feedback_with_nul_characters_is_not_a_500_on_postgres(
     model_project: tuple[Path, list[str]], postgres_server: tuple[Path, str, str]
 ) -> None:
@@ -113,4 +109,4 @@ def test_feedback_with_nul_characters_is_not_a_500_on_postgres(
     flagged = httpx.post(
         f"{url}/feedback/{pid}", json={"reason": "a\x00b", "comment": "\x00"}, timeout=30
     )
-    assert flagged.status_code < 500, flagged.text
+    assert flagged.status_code == 422 and "NUL" in flagged.text, flagged.text

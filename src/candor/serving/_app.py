@@ -12,13 +12,14 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import Field
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from candor.errors import CandorError
@@ -32,6 +33,8 @@ from candor.serving._schema import row_model, rows_as_records
 #: the most rows one request may carry, and the most bytes its body may have
 MAX_BATCH = 1000
 MAX_BODY_BYTES = 4_000_000
+#: the most validation errors one 422 lists (a bad batch would otherwise echo megabytes)
+MAX_ERRORS = 20
 OPEN_PATHS = frozenset({"/health"})
 
 
@@ -86,8 +89,43 @@ def _is_page(path: str) -> bool:
 
 
 def bearer(request: Request) -> str:
-    given = request.headers.get("authorization", "")
-    return given.removeprefix("Bearer ").strip() or request.headers.get("x-candor-token", "")
+    """The token a request carries: ``Authorization: Bearer T`` (any case) or ``X-Candor-Token``."""
+    scheme, _, value = request.headers.get("authorization", "").strip().partition(" ")
+    given = value.strip() if scheme.lower() == "bearer" else ""
+    return given or request.headers.get("x-candor-token", "")
+
+
+class BodyTooLarge(HTTPException):
+    """A request body over the limit, however it was sent (declared length or chunks)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body over {limit:,} bytes: send fewer rows")
+
+
+class _BodyLimit:
+    """Counts the body's bytes as they arrive, so a chunked body without a Content-Length is
+    cut off at the limit too (FastAPI answers the :class:`BodyTooLarge` it raises with 413)."""
+
+    def __init__(self, app: Any, max_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Any:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_body:
+                    raise BodyTooLarge(self.max_body)
+            return message
+
+        await self.app(scope, counted, send)
 
 
 class _Guard(BaseHTTPMiddleware):
@@ -205,20 +243,28 @@ def create_app(
         version=str(model0.version),
     )
     app.state.serving = serving
+    app.add_middleware(_BodyLimit, max_body=max_body)  # inner: counts what the routes read
     app.add_middleware(_Guard, reviewers=serving.reviewers, max_body=max_body)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         # the offending input is not echoed back: it may be NaN (not JSON) or a huge payload
         requests.labels(_endpoint(request.url.path), "422").inc()
-        detail = [
+        errors = exc.errors()
+        if any(e.get("type") == "too_long" and len(e.get("loc", ())) <= 2 for e in errors):
+            return JSONResponse(
+                {"detail": f"too many rows: at most {max_batch:,} per request"}, status_code=422
+            )
+        detail: list[Any] = [
             {
                 "loc": [str(x) for x in e.get("loc", ())],
                 "msg": e.get("msg", ""),
                 "type": e.get("type", ""),
             }
-            for e in exc.errors()
+            for e in errors[:MAX_ERRORS]
         ]
+        if len(errors) > MAX_ERRORS:
+            detail.append({"msg": f"... and {len(errors) - MAX_ERRORS:,} more errors"})
         return JSONResponse({"detail": detail}, status_code=422)
 
     @app.exception_handler(CandorError)
@@ -248,7 +294,9 @@ def create_app(
             generate_latest(metrics).decode(), media_type="text/plain; version=0.0.4"
         )
 
-    def predict(body: Row | list[Row]) -> dict[str, Any]:  # type: ignore[valid-type]
+    Batch = Annotated[list[Row], Field(max_length=max_batch)]  # type: ignore[valid-type]
+
+    def predict(body: Row | Batch) -> dict[str, Any]:  # type: ignore[valid-type]
         rows = body if isinstance(body, list) else [body]
         if not rows:
             requests.labels("predict", "422").inc()
@@ -265,6 +313,14 @@ def create_app(
         except CandorError as exc:
             requests.labels("predict", "422").inc()
             raise HTTPException(422, str(exc)) from exc
+        except (ValueError, FloatingPointError, OverflowError) as exc:
+            # inputs the schema allows but the model's arithmetic cannot take (1e308 scaled)
+            requests.labels("predict", "422").inc()
+            raise HTTPException(
+                422,
+                f"the model cannot use these inputs ({exc}); check for values far outside the "
+                "range the model was trained on",
+            ) from exc
         except Exception as exc:
             errors.inc()
             requests.labels("predict", "500").inc()

@@ -107,16 +107,14 @@ def add_review_routes(app: FastAPI, serving: Serving, requests: Any) -> None:
         from candor.serving._app import bearer
 
         who = reviewers.name_for_token(bearer(request)) or "client"
-        try:
-            item = serving.queue.flag(
-                prediction_id,
-                reviewer=who,
-                reason=body.reason,
-                label=body.label,
-                comment=body.comment,
-            )
-        except ReviewError as exc:
-            raise HTTPException(404, str(exc)) from exc
+        found(serving.queue.item(prediction_id), prediction_id)
+        item = serving.queue.flag(  # a ReviewError (bad text) is a 422 from the app's handler
+            prediction_id,
+            reviewer=who,
+            reason=body.reason,
+            label=body.label,
+            comment=body.comment,
+        )
         requests.labels("feedback", "200").inc()
         return {"id": prediction_id, "status": item.status, "reasons": item.reasons}
 

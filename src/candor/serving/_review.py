@@ -123,6 +123,15 @@ def parse_label(value: Any, task: str, classes: list[Any]) -> Any:
     raise ReviewError(f"label {str(value)[:40]!r} is not one of the model's classes: {listed}")
 
 
+def _text(value: Any, what: str) -> str:
+    """Text as a database keeps it: PostgreSQL refuses NUL characters in text, so they are a
+    clear error here rather than a failed transaction."""
+    text = str(value)
+    if "\x00" in text:
+        raise ReviewError(f"{what} contains a NUL character (\\u0000): remove it")
+    return text
+
+
 def _mos(value: Any) -> int | None:
     if value is None or value == "":
         return None
@@ -158,7 +167,7 @@ class ReviewQueue:
         ``client: <reason>`` (a suggested label and comment are kept for the reviewer)."""
         from sqlalchemy import select, update
 
-        reason = " ".join(str(reason).split())[:500]
+        reason = " ".join(_text(reason, "reason").split())[:500]
         why = f"client: {reason}" if reason else "client: flagged"
         with self.engine.begin() as conn:
             row = conn.execute(
@@ -225,7 +234,8 @@ class ReviewQueue:
         mos: int | None,
         comment: str | None,
     ) -> dict[str, Any]:
-        reviewer = " ".join(str(reviewer or "").split())
+        reviewer = " ".join(_text(reviewer or "", "reviewer").split())
+        comment = _text(comment or "", "comment")
         if not reviewer:
             raise ReviewError("every review action is named: give the reviewer's name")
         return {
