@@ -7,43 +7,22 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 
-from candor.serving import LogError, PredictionLog, PredictionRecord
-
-
-def _record(i: int) -> PredictionRecord:
-    return PredictionRecord(
-        uuid.uuid4().hex, time.time(), "churn", "3", {"x": i}, {"label": i % 2}, 0.9, 1.5
-    )
+from candor.serving import LogError, PredictionLog
+from tests.serving.conftest import append_from_threads, prediction
 
 
 def test_concurrent_appends_are_all_committed_in_fewer_transactions(tmp_path: Path) -> None:
     with PredictionLog(f"sqlite:///{tmp_path / 'log.db'}") as log:
-        futures, lock = [], threading.Lock()
-
-        def client(k: int) -> None:
-            for i in range(50):
-                f = log.append([_record(k * 1000 + i)])
-                with lock:
-                    futures.append(f)
-
-        threads = [threading.Thread(target=client, args=(k,)) for k in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        for f in futures:
-            f.result(timeout=60)
+        append_from_threads(log, threads=8, each=50)
         assert log.count() == 400
         # group commit: concurrent appends share transactions
         assert log.commits < 400
-        one = _record(7)
+        one = prediction(7)
         log.append([one]).result()
         got = log.get(one.id)
         assert got is not None and got.inputs == {"x": 7} and got.outputs == {"label": 1}
@@ -87,4 +66,4 @@ def test_a_log_that_cannot_be_opened_says_where_and_hides_the_password(tmp_path:
     log = PredictionLog(f"sqlite:///{tmp_path / 'log.db'}")
     log.close()
     with pytest.raises(LogError, match="closed"):
-        log.append([_record(0)])
+        log.append([prediction(0)])

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import math
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,47 +19,9 @@ import pytest
 from candor.project import Project, init_project
 from candor.registering import promote, register
 from candor.serving import PredictionLog
+from tests.serving.conftest import start_server, stop_server
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start(root: Path, *args: str, env: dict[str, str] | None = None) -> tuple[Any, str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "candor", "serve", "m@champion", "--port", str(port), *args],
-        cwd=root,
-        env={**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"candor serve exited: {proc.stderr.read() if proc.stderr else ''}")
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    proc.kill()
-    pytest.fail("candor serve did not answer /health")
-
-
-def _stop(proc: Any) -> None:
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="module")
@@ -71,11 +31,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str
     reg = register(root, name="m", rung="linear")
     promote(root, name="m", version=reg.version, force=True, reason="a test: not audited")
     ds = Project.load(root).dataset()
-    proc, url = _start(root, "--poll", "0.5")
+    proc, url = start_server(root, "--poll", "0.5")
     try:
         yield root, url, list(ds.features)
     finally:
-        _stop(proc)
+        stop_server(proc)
 
 
 def _row(features: list[str], value: float = 1.0) -> dict[str, Any]:
@@ -195,7 +155,7 @@ def test_off_loopback_a_token_is_required(served: tuple[Path, str, list[str]]) -
         timeout=120,
     )
     assert res.returncode == 2 and "CANDOR_TOKEN" in res.stderr
-    proc, url = _start(root, "--host", "0.0.0.0", env={"CANDOR_TOKEN": "s3cret"})
+    proc, url = start_server(root, "--host", "0.0.0.0", env={"CANDOR_TOKEN": "s3cret"})
     try:
         assert httpx.post(f"{url}/predict", json=_row(features)).status_code == 401
         wrong = {"Authorization": "Bearer nope"}
@@ -203,4 +163,4 @@ def test_off_loopback_a_token_is_required(served: tuple[Path, str, list[str]]) -
         ok = {"Authorization": "Bearer s3cret"}
         assert httpx.post(f"{url}/predict", json=_row(features), headers=ok).status_code == 200
     finally:
-        _stop(proc)
+        stop_server(proc)
