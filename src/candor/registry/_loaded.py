@@ -49,6 +49,16 @@ def input_frame(X: Any, features: list[Feature]) -> pd.DataFrame:
             f"{listing(missing)}. Pass every column the model was trained on"
         )
     out = frame[names].copy()
+    # the usual case when serving (every column already float64 where training saw floats, no
+    # infinity): nothing to convert, and the per-column loop below costs ~14 ms at 30 columns
+    if (
+        all(
+            f.numeric and f.dtype.startswith("float") and dt == np.float64
+            for f, dt in zip(features, out.dtypes, strict=True)
+        )
+        and not np.isinf(out.to_numpy()).any()
+    ):
+        return out
     for f in features:
         if not f.numeric:
             out[f.name] = out[f.name].astype(object)

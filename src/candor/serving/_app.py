@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import Field
+from pydantic_core import to_json
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from candor.errors import CandorError
@@ -296,7 +297,7 @@ def create_app(
 
     Batch = Annotated[list[Row], Field(max_length=max_batch)]  # type: ignore[valid-type]
 
-    def predict(body: Row | Batch) -> dict[str, Any]:  # type: ignore[valid-type]
+    def predict(body: Row | Batch) -> Response:  # type: ignore[valid-type]
         rows = body if isinstance(body, list) else [body]
         if not rows:
             requests.labels("predict", "422").inc()
@@ -350,13 +351,15 @@ def create_app(
             for r in why:
                 routed.labels(r.split(":", 1)[0]).inc()
         requests.labels("predict", "200").inc()
-        return {
+        answer = {
             "model": model.name,
             "version": model.version,
             "predictions": [
                 {"id": r.id, **r.outputs, "routed": r.routed is not None} for r in logged
             ],
         }
+        # encoded by pydantic-core directly: FastAPI's jsonable_encoder costs 5 ms per 100 rows
+        return Response(to_json(answer, fallback=str), media_type="application/json")
 
     app.post("/predict", summary="Predict one row (an object) or a batch (a list of objects)")(
         predict

@@ -22,6 +22,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic_core import to_json
+
 from candor.errors import CandorError
 
 #: the most records one transaction takes (a burst larger than this commits in several)
@@ -172,16 +174,25 @@ class PredictionLog:
         rows = [
             {
                 **r.to_dict(),
-                "inputs": json.dumps(r.inputs, default=str),
-                "outputs": json.dumps(r.outputs, default=str),
-                "details": None if r.details is None else json.dumps(r.details, default=str),
+                # pydantic-core's encoder: a fifth of json.dumps's time on a batch of rows
+                "inputs": to_json(r.inputs, fallback=str).decode(),
+                "outputs": to_json(r.outputs, fallback=str).decode(),
+                "details": None if r.details is None else to_json(r.details, fallback=str).decode(),
             }
             for p in batch
             for r in p.records
         ]
         try:
             with self.engine.begin() as conn:
-                conn.execute(self.table.insert(), rows)
+                if self.engine.dialect.name == "sqlite":  # the driver's executemany: no per-row
+                    cols = list(rows[0])  # compilation by SQLAlchemy Core (a third of the time)
+                    marks = ", ".join("?" * len(cols))
+                    conn.exec_driver_sql(
+                        f"INSERT INTO predictions ({', '.join(cols)}) VALUES ({marks})",
+                        [tuple(r[c] for c in cols) for r in rows],
+                    )
+                else:
+                    conn.execute(self.table.insert(), rows)
             self.commits += 1
         except Exception as exc:  # every waiter hears of it: nothing is acknowledged unlogged
             err = LogError(f"the prediction log could not commit {len(rows)} record(s): {exc}")
