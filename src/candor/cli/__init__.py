@@ -6,4 +6,7 @@ from candor.cli import _registry  # noqa: F401  (adds register, promote, ... to 
 from candor.cli import _feedback  # noqa: F401  (then feedback export, retrain, kpis)
 from candor.cli._app import app, main
 
+# isort: split
+from candor.cli import _report  # noqa: F401  (then report)
+
 __all__ = ["app", "main"]

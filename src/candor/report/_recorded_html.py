@@ -1,0 +1,79 @@
+"""Sections rebuilt from what earlier commands recorded: the forecast (its ``forecast.json`` and
+the learning-curve SVG ``candor forecast`` drew with :func:`forecast_svg`) and the serving KPIs
+(:class:`~candor.serving.Kpis`) with the review queue's counts."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from candor._units import format_bytes
+from candor.report._model_html import TABLE, est_text
+from candor.report._model_html import est_from_dict as _est
+
+
+def forecast_recorded_html(doc: dict[str, Any], sentence: str, svg: str | None) -> str:
+    """The forecast's sentence, its curve with the band, and the table of forecasts."""
+    f = doc.get("forecast") or {}
+    if not f:
+        bt = doc.get("backtest") or {}
+        return f"<p>Only a backtest ran: {escape(str(bt.get('sentence', '')))}</p>"
+    rows = []
+    scales = [("all rows", f.get("at_full") or {})] + [
+        (f"{s['factor']:g}x", s) for s in f.get("at_scales", [])
+    ]
+    for label, s in scales:
+        score = _est(s.get("score"))
+        t = _est(s.get("fit_seconds"))
+        m = _est(s.get("peak_bytes"))
+        mem = (
+            "n/a"
+            if m is None
+            else f"{format_bytes(m.value)} ({format_bytes(m.low)} to {format_bytes(m.high)})"
+        )
+        rows.append(
+            f"<tr><td>{escape(label)}</td><td>{int(s.get('rows', 0)):,}</td>"
+            f"<td>{escape(est_text(score))}</td><td>{escape(est_text(t))}</td>"
+            f"<td>{escape(mem)}</td></tr>"
+        )
+    level = float(f.get("level", 0.9))
+    figure = (
+        f"<figure>{svg}<figcaption>The learning curve of {escape(str(f.get('rung', '')))} with "
+        f"its {level:.0%} band, fitted to the anchors (mean and range of the repeats).</figcaption>"
+        "</figure>"
+        if svg
+        else ""
+    )
+    return (
+        f"<p>{escape(sentence)}</p>{figure}{TABLE}<thead><tr><th>data</th><th>rows</th>"
+        f"<th>{escape(str(f.get('metric', '')))} ({level:.0%} interval)</th><th>fit time (s)</th>"
+        f"<th>peak memory</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+#: (label, field, of what): the KPIs ``candor kpis`` and the /kpis page show
+KPIS = (
+    ("served per hour", "per_hour", "predictions"),
+    ("exception rate", "exception_rate", "predictions routed to review"),
+    ("share reviewed", "share_reviewed", "routed predictions with a verdict"),
+    ("agreement with reviewers", "agreement", "verdicts that confirmed the model"),
+    ("mean opinion score", "mos", "scores from 1 to 5"),
+    ("latency p50 (ms)", "latency_p50_ms", "model time per row; n requests"),
+    ("latency p99 (ms)", "latency_p99_ms", "model time per row; n requests"),
+)
+
+
+def serving_html(kpis: Any, open_items: int, reviewed: int) -> str:
+    """The KPI table of the prediction log and what the review queue holds."""
+    total = kpis.total
+    rows = "".join(
+        f"<tr><td>{escape(label)}</td><td>{escape(est_text(getattr(total, key)))}</td>"
+        f"<td>{escape(what)}</td></tr>"
+        for label, key, what in KPIS
+    )
+    return (
+        f"<p>{total.served:,} predictions in the log. Review queue: {reviewed:,} reviewed, "
+        f"{open_items:,} open.</p>{TABLE}<thead><tr><th>KPI</th><th>value (interval), n, "
+        f"method</th><th>of what</th></tr></thead><tbody>{rows}</tbody></table>"
+        f"<p><small>{escape(kpis.note)}.</small></p>"
+    )
