@@ -8,17 +8,7 @@ from pathlib import Path
 import pytest
 
 from candor.reporting import ReportResult
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.serving.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
 
 @pytest.mark.slow
