@@ -23,6 +23,7 @@ from candor.ladder._climb import Progress
 from candor.laddering import LadderRun, ladder_project
 from candor.project import Project, init_project, log_evaluation
 from candor.registering import Promotion, Registration, promote, register
+from candor.reporting import ReportResult, report
 from candor.serving._tour import ServingTour, serve_held_out
 from candor.sizer import SizeRun, size_project
 from candor.stats import Comparison, Evaluation, compare, evaluate
@@ -72,6 +73,8 @@ class DemoResult:
     blocked: str = ""
     #: the champion served for a moment: the held-out rows as traffic, the routed ones reviewed
     serving: ServingTour | None = None
+    #: the project's report: one self-contained HTML file of all the above
+    report: ReportResult | None = None
 
     @property
     def runs_recorded(self) -> int:
@@ -103,6 +106,7 @@ class DemoResult:
             "promotion": None if self.promotion is None else self.promotion.to_dict(),
             "blocked": self.blocked,
             "serving": None if self.serving is None else self.serving.to_dict(),
+            "report": None if self.report is None else self.report.to_dict(),
         }
 
 
@@ -206,4 +210,6 @@ def run_demo(
         promoted,
         blocked,
         toured,
+        # last, the story told with pictures: every section that ran, in one file
+        report(root),
     )

@@ -132,6 +132,11 @@ def print_demo(console: Console, res: DemoResult) -> None:
         print_serving_tour(console, res.serving, res.folder)
     if res.size is not None:
         print_size_summary(console, res.size.result)
+    if res.report is not None:
+        console.print(
+            f"[bold]Report[/bold] {escape(str(res.report.path))}: open it in a browser "
+            "(one file, nothing fetched)"
+        )
 
 
 def print_serving_tour(console: Console, t: ServingTour, folder: Path) -> None:
