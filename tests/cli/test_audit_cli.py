@@ -1,4 +1,6 @@
-"""``candor audit`` as CI runs it: exit codes, JSON, clear errors."""
+"""``candor audit`` as CI runs it: exit codes, JSON, clear errors. The failing CI run is a real
+subprocess; the other commands run in this process (the same output and exit code, without an
+interpreter's start-up each)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from candor.project import init_project
+from tests._in_process import candor_in_process
 from tests._subprocess import candor
 from tests._subprocess import flat as _flat
 
@@ -33,7 +36,7 @@ def test_audit_fails_ci_on_planted_duplicates_and_passes_on_clean_files(tmp_path
     dup = [f for f in out["findings"] if f["check"] == "exact_duplicates"]
     assert dup[0]["count"] == 20 and dup[0]["denominator"] == 100
     assert (tmp_path / ".candor" / "mlflow.db").is_file()
-    never = candor(
+    never = candor_in_process(
         "audit --train train.csv --test test.parquet --target y --fail-on never --no-track "
         "--html audit.html",
         cwd=tmp_path,
@@ -43,7 +46,7 @@ def test_audit_fails_ci_on_planted_duplicates_and_passes_on_clean_files(tmp_path
     assert fragment.startswith('<section class="candor-audit">') and "<script" not in fragment
     assert "exact_duplicates" in fragment and "20 / 100 test rows" in fragment
     _split_files(tmp_path, leak=False)
-    clean = candor(
+    clean = candor_in_process(
         "audit --train train.csv --test test.parquet --target y --no-track", cwd=tmp_path
     )
     assert clean.returncode == 0, clean.stdout
@@ -51,10 +54,10 @@ def test_audit_fails_ci_on_planted_duplicates_and_passes_on_clean_files(tmp_path
 
 def test_audit_of_a_project_and_its_errors(tmp_path: Path) -> None:
     init_project(tmp_path, source="sklearn:breast_cancer")
-    res = candor("audit --no-track", cwd=tmp_path)
+    res = candor_in_process("audit --no-track", cwd=tmp_path)
     assert res.returncode == 0 and "Audit of 426 train and 143 test rows" in _flat(res.stdout)
-    missing = candor("audit --train nope.csv --target y", cwd=tmp_path)
+    missing = candor_in_process("audit --train nope.csv --target y", cwd=tmp_path)
     assert missing.returncode == 2 and "does not exist" in _flat(missing.stderr)
     assert "Traceback" not in missing.stderr
-    bad = candor("audit --fail-on sometimes", cwd=tmp_path)
+    bad = candor_in_process("audit --fail-on sometimes", cwd=tmp_path)
     assert bad.returncode == 2 and "--fail-on" in _flat(bad.stderr)

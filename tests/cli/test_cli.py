@@ -1,4 +1,6 @@
-"""The command line, run as a real subprocess: exit codes, messages, and what it writes where."""
+"""The command line: exit codes, messages, and what it writes where. Help, version and a recorded
+evaluation run as real subprocesses; the other commands in this process (the same output and exit
+code, without an interpreter's start-up each)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import pandas as pd
 import pytest
 
 from candor.project import init_project
+from tests._in_process import candor_in_process
 from tests._subprocess import candor
 from tests._subprocess import flat as _flat
 
@@ -57,26 +60,26 @@ def test_help_and_version_work_without_a_project(tmp_path: Path) -> None:
 
 
 def test_init_writes_a_project_and_refuses_to_overwrite_it(tmp_path: Path) -> None:
-    first = candor("init --name churn", cwd=tmp_path)
+    first = candor_in_process("init --name churn", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     config = tmp_path / "candor.toml"
     assert config.is_file()
     assert (tmp_path / ".candor" / ".gitignore").is_file()
     written = config.read_text(encoding="utf-8")
 
-    again = candor("init", cwd=tmp_path)
+    again = candor_in_process("init", cwd=tmp_path)
     _assert_clean_failure(again, "candor.toml already exists", "--force")
     assert config.read_text(encoding="utf-8") == written
 
 
 def test_init_on_a_file_without_target_fails_cleanly_and_writes_nothing(tmp_path: Path) -> None:
-    res = candor("init churn --source data.csv", cwd=tmp_path)
+    res = candor_in_process("init churn --source data.csv", cwd=tmp_path)
     _assert_clean_failure(res, "name the target column of data.csv", "--target")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_init_message_names_the_sections_to_edit(tmp_path: Path) -> None:
-    res = candor("init", cwd=tmp_path)
+    res = candor_in_process("init", cwd=tmp_path)
     assert "[data]" in res.stdout
     assert "[metric]" in res.stdout
 
@@ -109,7 +112,9 @@ def test_evaluate_in_a_project_subfolder_records_in_the_project_workspace(
     sub = tmp_path / "results"
     sub.mkdir()
     preds.rename(sub / "preds.csv")
-    res = candor("evaluate preds.csv --target y --proba p --metric roc_auc --json", cwd=sub)
+    res = candor_in_process(
+        "evaluate preds.csv --target y --proba p --metric roc_auc --json", cwd=sub
+    )
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
     assert list(out["metrics"]) == ["roc_auc"]
@@ -125,7 +130,7 @@ def test_evaluate_in_a_project_subfolder_records_in_the_project_workspace(
 
 def test_evaluate_no_track_prints_tables_and_writes_no_workspace(preds: Path) -> None:
     cwd = preds.parent
-    res = candor(
+    res = candor_in_process(
         "evaluate preds.csv --target y --pred yhat --proba p0 --proba p1 --resamples 1000 --no-track",
         cwd=cwd,
     )
@@ -198,11 +203,11 @@ def test_evaluate_errors_exit_non_zero_with_a_message_and_no_traceback(
     if config is not None:
         (cwd / "candor.toml").write_text(config, encoding="utf-8")
     before = sorted(p.name for p in cwd.iterdir())
-    _assert_clean_failure(candor(f"evaluate {command}", cwd=cwd), *fragments)
+    _assert_clean_failure(candor_in_process(f"evaluate {command}", cwd=cwd), *fragments)
     # a failed command leaves nothing behind: no .candor, no half-written store
     assert sorted(p.name for p in cwd.iterdir()) == before
 
 
 def test_error_messages_print_square_brackets_verbatim(preds: Path) -> None:
-    res = candor("evaluate preds.csv --target '[/x]' --pred yhat", cwd=preds.parent)
+    res = candor_in_process("evaluate preds.csv --target '[/x]' --pred yhat", cwd=preds.parent)
     _assert_clean_failure(res, "has no column '[/x]'")

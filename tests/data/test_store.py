@@ -12,6 +12,7 @@ import pytest
 
 from candor.data import ObjectStore, content_hash, read_table
 from candor.errors import DataError
+from tests._in_process import candor_in_process
 from tests._subprocess import candor
 
 
@@ -107,21 +108,21 @@ def test_a_100_mb_dataset_snapshotted_twice_is_stored_once(tmp_path: Path) -> No
 
 @pytest.mark.slow
 def test_candor_data_snapshot_list_and_show(tmp_path: Path) -> None:
-    assert candor("init --source sklearn:iris", cwd=tmp_path).returncode == 0
-    first = candor("data snapshot --json", cwd=tmp_path)
+    assert candor_in_process("init --source sklearn:iris", cwd=tmp_path).returncode == 0
+    first = candor("data snapshot --json", cwd=tmp_path)  # a real subprocess; the rest in this one
     assert first.returncode == 0, first.stderr
     snap = json.loads(first.stdout)
     assert snap["written"] and snap["rows"] == 150
-    second = candor("data snapshot", cwd=tmp_path)
+    second = candor_in_process("data snapshot", cwd=tmp_path)
     assert "already stored: nothing written" in second.stdout
-    listed = json.loads(candor("data list --json", cwd=tmp_path).stdout)
+    listed = json.loads(candor_in_process("data list --json", cwd=tmp_path).stdout)
     assert [s["hash"] for s in listed] == [snap["hash"]]
-    shown = candor(f"data show {snap['hash'][:8]}", cwd=tmp_path)
+    shown = candor_in_process(f"data show {snap['hash'][:8]}", cwd=tmp_path)
     assert shown.returncode == 0 and "150 rows" in shown.stdout
-    bad = candor("data show nothex", cwd=tmp_path)
+    bad = candor_in_process("data show nothex", cwd=tmp_path)
     assert (
         bad.returncode != 0 and "not a dataset hash" in bad.stderr and "Traceback" not in bad.stderr
     )
     # the ladder's runs record the same hash: a run's data can be found again
-    ladder = candor("ladder --rungs dummy --json", cwd=tmp_path)
+    ladder = candor_in_process("ladder --rungs dummy --json", cwd=tmp_path)
     assert json.loads(ladder.stdout)["dataset_hash"] == snap["hash"]

@@ -1,5 +1,7 @@
 """``candor forecast`` on a project, as a user runs it: the rung from the last ladder, JSON out,
-an MLflow run with the anchors, forecasts and the curve as SVG; clear errors for bad input."""
+an MLflow run with the anchors, forecasts and the curve as SVG; clear errors for bad input. The
+recorded forecast runs as a real subprocess; the rest in this process (the same output and exit
+code, without an interpreter's start-up each)."""
 
 from __future__ import annotations
 
@@ -8,17 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from candor.project import Project
+from candor.laddering import ladder_project
+from candor.project import Project, init_project
+from tests._in_process import candor_in_process
 from tests._subprocess import candor
 from tests._subprocess import flat as _flat
 
 
 @pytest.mark.slow
 def test_forecast_takes_the_ladders_recommendation_and_records_the_curve(tmp_path: Path) -> None:
-    assert candor("init --source sklearn:breast_cancer", cwd=tmp_path).returncode == 0
-    climbed = candor("ladder --rungs dummy,linear --json", cwd=tmp_path)
-    assert climbed.returncode == 0, climbed.stderr
-    recommended = json.loads(climbed.stdout)["recommended"]
+    init_project(tmp_path, source="sklearn:breast_cancer")
+    recommended = ladder_project(tmp_path, rungs=["dummy", "linear"]).result.recommended
 
     res = candor("forecast --scale 2,10 --target-score 0.99 --json", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
@@ -46,7 +48,7 @@ def test_forecast_takes_the_ladders_recommendation_and_records_the_curve(tmp_pat
     svg = Path(run.info.artifact_uri.removeprefix("file://")) / "learning_curve.svg"
     assert svg.read_text().startswith("<svg")
 
-    table = candor("forecast --rung linear --no-track", cwd=tmp_path)
+    table = candor_in_process("forecast --rung linear --no-track", cwd=tmp_path)
     assert table.returncode == 0, table.stderr
     text = _flat(table.stdout)
     assert "Forecast: linear" in text and "plateau" in text and "●" in table.stdout
@@ -54,8 +56,10 @@ def test_forecast_takes_the_ladders_recommendation_and_records_the_curve(tmp_pat
 
 @pytest.mark.slow
 def test_forecast_backtest_reports_its_error_next_to_the_last_anchor(tmp_path: Path) -> None:
-    assert candor("init --source sklearn:digits", cwd=tmp_path).returncode == 0
-    res = candor("forecast --rung naive_bayes --backtest --json --no-track", cwd=tmp_path)
+    init_project(tmp_path, source="sklearn:digits")
+    res = candor_in_process(
+        "forecast --rung naive_bayes --backtest --json --no-track", cwd=tmp_path
+    )
     assert res.returncode == 0, res.stderr
     bt = json.loads(res.stdout)["backtest"]
     assert bt["points"] and all(p["rows"] > bt["forecast_from_rows"] for p in bt["points"])
@@ -82,8 +86,8 @@ def test_forecast_backtest_reports_its_error_next_to_the_last_anchor(tmp_path: P
     ],
 )
 def test_forecast_bad_input_gets_one_clear_line(tmp_path: Path, args: str, message: str) -> None:
-    assert candor("init --source sklearn:iris", cwd=tmp_path).returncode == 0
-    res = candor(f"{args} --no-track", cwd=tmp_path)
+    init_project(tmp_path, source="sklearn:iris")
+    res = candor_in_process(f"{args} --no-track", cwd=tmp_path)
     assert res.returncode == 2, (res.stdout, res.stderr)
     assert "Traceback" not in res.stderr
     assert message in _flat(res.stderr)

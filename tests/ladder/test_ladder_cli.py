@@ -1,5 +1,6 @@
 """``candor ladder`` on a project: JSON out, a parent MLflow run with a nested run per rung, and
-every rung's model stored with skops (no pickle) so that it loads and predicts."""
+every rung's model stored with skops (no pickle) so that it loads and predicts. The climb that is
+recorded runs as a real subprocess; the table and the errors in this process."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import pytest
 import skops.io as sio
 
 from candor.data import load_dataset
-from candor.project import Project
+from candor.project import Project, init_project
+from tests._in_process import candor_in_process
 from tests._subprocess import candor
 from tests._subprocess import flat as _flat
 
@@ -20,8 +22,7 @@ RUNG_NAMES = ["dummy", "linear", "hist_gb"]
 
 @pytest.mark.slow
 def test_ladder_command_records_the_climb_in_mlflow(tmp_path: Path) -> None:
-    init = candor("init --source sklearn:breast_cancer", cwd=tmp_path)
-    assert init.returncode == 0, init.stderr
+    init_project(tmp_path, source="sklearn:breast_cancer")
     res = candor(f"ladder --rungs {','.join(RUNG_NAMES)} --json", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)  # progress goes to stderr: stdout is pure JSON
@@ -77,7 +78,7 @@ def test_ladder_command_records_the_climb_in_mlflow(tmp_path: Path) -> None:
         if child.info.run_name != "dummy":  # a model that learnt: most of these 20 are right
             assert (labels[proba.argmax(axis=1)] == truth).mean() > 0.8
 
-    table = candor("ladder --rungs dummy,linear --no-track", cwd=tmp_path)
+    table = candor_in_process("ladder --rungs dummy,linear --no-track", cwd=tmp_path)
     assert table.returncode == 0, table.stderr
     text = _flat(table.stdout)
     assert "Ladder: ROC AUC" in text and "logistic regression" in text
@@ -86,17 +87,17 @@ def test_ladder_command_records_the_climb_in_mlflow(tmp_path: Path) -> None:
 
 
 def test_ladder_command_errors_are_clear(tmp_path: Path) -> None:
-    outside = candor("ladder --rungs dummy", cwd=tmp_path)
+    outside = candor_in_process("ladder --rungs dummy", cwd=tmp_path)
     assert outside.returncode == 2
     assert "candor init" in _flat(outside.stderr) and "Traceback" not in outside.stderr
-    candor("init --source sklearn:iris", cwd=tmp_path)
+    candor_in_process("init --source sklearn:iris", cwd=tmp_path)
     for budget in ("abc", "0"):
-        bad = candor(f"ladder --budget {budget} --no-track", cwd=tmp_path)
+        bad = candor_in_process(f"ladder --budget {budget} --no-track", cwd=tmp_path)
         assert bad.returncode == 2, (budget, bad.stderr)
         msg = _flat(bad.stderr)
         assert "--budget must be a positive duration" in msg and repr(budget) in msg
         assert "Traceback" not in bad.stderr
-    unknown = candor("ladder --rungs dummy,transformer --no-track", cwd=tmp_path)
+    unknown = candor_in_process("ladder --rungs dummy,transformer --no-track", cwd=tmp_path)
     assert unknown.returncode == 2
     assert "unknown rung(s) ['transformer']" in _flat(unknown.stderr)
     assert "Traceback" not in unknown.stderr

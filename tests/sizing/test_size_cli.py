@@ -1,5 +1,7 @@
 """``candor size`` as a user runs it: a project's rung measured, priced and recorded in MLflow; the
-ladder's own model when there is one; what-ifs without a model; clear errors for bad input."""
+ladder's own model when there is one; what-ifs without a model; clear errors for bad input. The
+commands that measure run as real subprocesses; the rest run in this process (the same output and
+exit code, without an interpreter's start-up each)."""
 
 from __future__ import annotations
 
@@ -8,14 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from candor.project import Project
+from candor.laddering import ladder_project
+from candor.project import Project, init_project
+from tests._in_process import candor_in_process
 from tests._subprocess import candor
 from tests._subprocess import flat as _flat
 
 
 @pytest.mark.slow
 def test_size_measures_prices_and_records_a_rung(tmp_path: Path) -> None:
-    assert candor("init --source sklearn:breast_cancer", cwd=tmp_path).returncode == 0
+    init_project(tmp_path, source="sklearn:breast_cancer")
     toml = tmp_path / "candor.toml"
     toml.write_text(
         toml.read_text().replace(
@@ -51,7 +55,7 @@ def test_size_measures_prices_and_records_a_rung(tmp_path: Path) -> None:
     assert mm["size_p99_ms_low"] <= mm["size_p99_ms"] and mm["size_resident_bytes_n"] == 2
     assert mm["size_monthly_usd"] > 0
 
-    table = candor("size --rung linear --repeats 2 --no-track", cwd=tmp_path)
+    table = candor_in_process("size --rung linear --repeats 2 --no-track", cwd=tmp_path)
     assert table.returncode == 0, table.stderr
     text = _flat(table.stdout)
     assert "Against the measurement" in text and "Cheapest home" in text and "over" in text
@@ -59,8 +63,8 @@ def test_size_measures_prices_and_records_a_rung(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_size_takes_the_ladders_model_and_answers_what_ifs(tmp_path: Path) -> None:
-    assert candor("init --source sklearn:digits", cwd=tmp_path).returncode == 0
-    assert candor("ladder --rungs dummy,random_forest --json", cwd=tmp_path).returncode == 0
+    init_project(tmp_path, source="sklearn:digits")
+    ladder_project(tmp_path, rungs=["dummy", "random_forest"])
     res = candor("size --repeats 2 --rows 1e6 --classes 100 --json --no-track", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
@@ -77,8 +81,8 @@ def test_a_rung_fitted_for_sizing_gets_class_codes_as_the_ladder_gives_them(
     tmp_path: Path,
 ) -> None:
     # breast_cancer's labels are strings; XGBoost refuses anything but 0..k-1
-    assert candor("init --source sklearn:breast_cancer", cwd=tmp_path).returncode == 0
-    res = candor("size --rung xgboost --no-measure --json --no-track", cwd=tmp_path)
+    init_project(tmp_path, source="sklearn:breast_cancer")
+    res = candor_in_process("size --rung xgboost --no-measure --json --no-track", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)["size"]
     assert out["measurement"] is None and out["estimate"]["dominant"]["name"]
@@ -86,11 +90,11 @@ def test_a_rung_fitted_for_sizing_gets_class_codes_as_the_ladder_gives_them(
 
 
 def test_a_what_if_without_a_model_names_the_part_that_dominates(tmp_path: Path) -> None:
-    res = candor("size --classes 5000000 --features 512", cwd=tmp_path)
+    res = candor_in_process("size --classes 5000000 --features 512", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     text = _flat(res.stdout)
     assert "the output layer: 5,000,000 x 512 float32 = 9.5 GiB" in text
-    huge = candor("size --classes 2e9 --features 4096 --train", cwd=tmp_path)
+    huge = candor_in_process("size --classes 2e9 --features 4096 --train", cwd=tmp_path)
     assert huge.returncode == 0, huge.stderr
     text = _flat(huge.stdout)
     assert "no instance in the catalogue holds 119 TiB" in text and "split across" in text
@@ -111,7 +115,7 @@ def test_a_what_if_without_a_model_names_the_part_that_dominates(tmp_path: Path)
 def test_bad_input_gets_a_clear_error(tmp_path: Path, args: str, message: str) -> None:
     (tmp_path / "notes.txt").write_text("not a model")
     (tmp_path / "rows.csv").write_text("a,b\n1,2\n")
-    res = candor(args, cwd=tmp_path)
+    res = candor_in_process(args, cwd=tmp_path)
     assert res.returncode != 0
     assert message in _flat(res.stderr), res.stderr
     assert "Traceback" not in res.stderr
