@@ -129,18 +129,9 @@ def _figure(e: Estimate | None, digits: int, pct: bool = False) -> str:
 
 
 #: (label, field, decimals, a share, of what), as the /kpis page shows them
-KPI_ROWS = (
-    ("served per hour", "per_hour", 1, False, "predictions"),
-    ("exception rate", "exception_rate", 1, True, "predictions routed to review"),
-    ("share reviewed", "share_reviewed", 1, True, "routed predictions with a verdict"),
-    ("agreement with reviewers", "agreement", 1, True, "verdicts that confirmed the model"),
-    ("mean opinion score", "mos", 2, False, "scores from 1 to 5"),
-    ("latency p50 (ms)", "latency_p50_ms", 2, False, "model time per row; n requests"),
-    ("latency p99 (ms)", "latency_p99_ms", 2, False, "model time per row; n requests"),
-)
-
-
 def kpi_table(total: KpiPeriod) -> Table:
+    from candor.serving._kpis import KPI_ROWS
+
     t = Table(
         title=f"KPIs: {total.served:,} predictions served, {_when(total.start)} to "
         f"{_when(total.end)}",

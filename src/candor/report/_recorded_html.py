@@ -51,25 +51,15 @@ def forecast_recorded_html(doc: dict[str, Any], sentence: str, svg: str | None) 
     )
 
 
-#: (label, field, of what): the KPIs ``candor kpis`` and the /kpis page show
-KPIS = (
-    ("served per hour", "per_hour", "predictions"),
-    ("exception rate", "exception_rate", "predictions routed to review"),
-    ("share reviewed", "share_reviewed", "routed predictions with a verdict"),
-    ("agreement with reviewers", "agreement", "verdicts that confirmed the model"),
-    ("mean opinion score", "mos", "scores from 1 to 5"),
-    ("latency p50 (ms)", "latency_p50_ms", "model time per row; n requests"),
-    ("latency p99 (ms)", "latency_p99_ms", "model time per row; n requests"),
-)
-
-
 def serving_html(kpis: Any, open_items: int, reviewed: int) -> str:
     """The KPI table of the prediction log and what the review queue holds."""
+    from candor.serving._kpis import KPI_ROWS
+
     total = kpis.total
     rows = "".join(
         f"<tr><td>{escape(label)}</td><td>{escape(est_text(getattr(total, key)))}</td>"
         f"<td>{escape(what)}</td></tr>"
-        for label, key, what in KPIS
+        for label, key, _, _, what in KPI_ROWS
     )
     return (
         f"<p>{total.served:,} predictions in the log. Review queue: {reviewed:,} reviewed, "

@@ -27,6 +27,18 @@ from candor.stats import Estimate, wilson_interval
 
 LEVEL = 0.95
 
+#: how every view (``candor kpis``, the /kpis page, the report) names the KPIs:
+#: (label, field of KpiPeriod, decimals, as a percentage, of what)
+KPI_ROWS: tuple[tuple[str, str, int, bool, str], ...] = (
+    ("served per hour", "per_hour", 1, False, "predictions"),
+    ("exception rate", "exception_rate", 1, True, "predictions routed to review"),
+    ("share reviewed", "share_reviewed", 1, True, "routed predictions with a verdict"),
+    ("agreement with reviewers", "agreement", 1, True, "verdicts that confirmed the model"),
+    ("mean opinion score", "mos", 2, False, "scores from 1 to 5"),
+    ("latency p50 (ms)", "latency_p50_ms", 2, False, "model time per row; n requests"),
+    ("latency p99 (ms)", "latency_p99_ms", 2, False, "model time per row; n requests"),
+)
+
 
 @dataclass(frozen=True, slots=True)
 class KpiPeriod:

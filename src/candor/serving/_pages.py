@@ -7,7 +7,6 @@ JSON routes take the API token, or a reviewer's cookie.
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field
 
+from candor.serving._kpis import KPI_ROWS
 from candor.serving._review import REASON_KINDS, QueueItem, ReviewError, log_kpis, parse_label
 from candor.serving._reviewers import COOKIE
 
@@ -309,7 +309,7 @@ def add_review_routes(app: FastAPI, serving: Serving, requests: Any) -> None:
     @app.get("/kpis", response_class=HTMLResponse, include_in_schema=False)
     def kpis_page(request: Request) -> Response:
         k = log_kpis(serving.queue)
-        return page(request, "kpis.html", kpis=k, generated=time.time(), as_json=json.dumps)
+        return page(request, "kpis.html", kpis=k, kpi_rows=KPI_ROWS, generated=time.time())
 
 
 def _safe_next(target: str) -> str:
