@@ -1,14 +1,22 @@
-"""``candor demo`` end to end, as a newcomer runs it: a real subprocess in an empty folder."""
+"""``candor demo`` end to end, as a newcomer runs it, in a folder that holds only a file of theirs.
+
+The demo (an audit, a ladder of every rung, a forecast, a sizing, two registrations, a serving tour)
+runs once for this module, through ``main()`` in this process; ``--json`` then prints that same
+run's result, so that the two renderings are checked without paying for the loop twice.
+"""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests._subprocess import candor
+import candor.demo
+from tests._in_process import candor_in_process
 from tests._subprocess import flat as _flat
 
 pytestmark = pytest.mark.slow
@@ -32,13 +40,31 @@ def _every_estimate(document: object) -> list[dict[str, float]]:
     return []
 
 
-def test_demo_prints_a_leaderboard_and_a_comparison_and_writes_only_in_its_folder(
-    tmp_path: Path,
-) -> None:
-    (tmp_path / "notes.txt").write_text("mine\n", encoding="utf-8")
-    before = sorted(p.name for p in tmp_path.iterdir())
-    res = candor("demo --dir X --resamples 1000", cwd=tmp_path)
+@pytest.fixture(scope="module")
+def demo_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, subprocess.CompletedProcess[str], Any]:
+    """``candor demo --dir X`` run once: its folder, its output, and the result it rendered."""
+    cwd = tmp_path_factory.mktemp("demo")
+    (cwd / "notes.txt").write_text("mine\n", encoding="utf-8")
+    real, results = candor.demo.run_demo, []
+
+    def kept(*args: Any, **kwargs: Any) -> Any:
+        results.append(real(*args, **kwargs))
+        return results[-1]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(candor.demo, "run_demo", kept)
+        res = candor_in_process("demo --dir X --resamples 1000", cwd=cwd)
     assert res.returncode == 0, res.stderr
+    assert len(results) == 1
+    return cwd, res, results[0]
+
+
+def test_demo_prints_a_leaderboard_and_a_comparison_and_writes_only_in_its_folder(
+    demo_run: tuple[Path, subprocess.CompletedProcess[str], Any],
+) -> None:
+    tmp_path, res, _ = demo_run
     assert "Traceback" not in res.stderr
     out = _flat(res.stdout)
     assert "Leaderboard" in out
@@ -60,18 +86,23 @@ def test_demo_prints_a_leaderboard_and_a_comparison_and_writes_only_in_its_folde
     serving = out[out.rindex("Serving the recommended model") :]
     assert "on disk" in serving and "p99" in serving and "/month" in serving
 
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*before, "X"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["X", "notes.txt"]
     assert (tmp_path / "X" / "candor.toml").is_file()
     runs = _runs(tmp_path / "X" / ".candor" / "mlflow.db")
     # the audit, the ladder (a parent run and one nested run per rung), the forecast and the
-    # sizing of the recommended rung, two registrations, one evaluation per model
-    assert len(runs) == 1 + 1 + 12 + 1 + 1 + 2 + 4
+    # sizing of the recommended rung, two registrations, one evaluation per model, the report
+    assert len(runs) == 1 + 1 + 12 + 1 + 1 + 2 + 4 + 1
     assert {status for _, status, _ in runs} == {"FINISHED"}
     assert len({dataset_hash for _, _, dataset_hash in runs}) == 1
 
 
-def test_demo_json_gives_every_metric_inside_its_interval(tmp_path: Path) -> None:
-    res = candor("demo --dir X --resamples 1000 --json", cwd=tmp_path)
+def test_demo_json_gives_every_metric_inside_its_interval(
+    demo_run: tuple[Path, subprocess.CompletedProcess[str], Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tmp_path, _, result = demo_run
+    # the module's demo run again, printed as --json prints it
+    monkeypatch.setattr(candor.demo, "run_demo", lambda *args, **kwargs: result)
+    res = candor_in_process("demo --dir X --resamples 1000 --json", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
     assert (out["n_train"], out["n_test"], out["primary"]) == (426, 143, "roc_auc")
@@ -104,4 +135,3 @@ def test_demo_json_gives_every_metric_inside_its_interval(tmp_path: Path) -> Non
     assert ladder["held_out"]["n_test"] == 143
     held = ladder["held_out"]["scores"]["roc_auc"]
     assert held["low"] <= held["value"] <= held["high"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["X"]
