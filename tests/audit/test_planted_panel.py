@@ -162,7 +162,10 @@ def test_every_planted_leak_is_found_as_an_error(data: str, leak: str, record_pr
     (train, test), check = LEAKS[leak](*DATASETS[data]())
     group = "customer" if "customer" in train else None
     time = "day" if "day" in train else None
-    report = audit(train, test, "target", group=group, time=time)
+    # the checks are independent (each reads the same input and nothing the others found), so the
+    # planted leak's check alone finds what it finds in a full audit; the clean data sets below
+    # run every check, for the false alarms
+    report = audit(train, test, "target", group=group, time=time, checks=[check])
     found = any(f.check == check and f.severity == "error" for f in report.findings)
     record_property("audit_panel", [(check, "planted", int(found))])
     assert found, [f.text for f in report.findings]
