@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from candor.audit import CHECKS, audit
+from candor.audit import CHECKS, Finding, audit
 from candor.data import load_dataset, split_dataset
 from candor.errors import DataError
 
@@ -33,6 +35,12 @@ def _errors(report) -> set[str]:  # type: ignore[no-untyped-def]
     return {f.check for f in report.findings if f.severity == "error"}
 
 
+def _found(check: str, train: pd.DataFrame, test: pd.DataFrame, **kwargs: Any) -> list[Finding]:
+    """What ``check`` finds, run alone: the checks are independent (each reads the same input and
+    nothing another found), so these are its findings in a full audit, without the others' cost."""
+    return list(audit(train, test, "y", checks=[check], **kwargs).findings)
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_clean_synthetic_data_gets_no_error(seed: int) -> None:
     train, test = _clean(seed=seed)
@@ -56,7 +64,7 @@ def test_planted_exact_duplicates_are_counted_exactly(share: float) -> None:
     test.iloc[:k] = train.iloc[:k].to_numpy()
     # dtype normalisation: an integer column stored as float in test is still the same value
     test["count"] = test["count"].astype(float)
-    dup = [f for f in audit(train, test, "y").findings if f.check == "exact_duplicates"]
+    dup = _found("exact_duplicates", train, test)
     assert len(dup) == 1 and dup[0].severity == "error"
     assert dup[0].count == k and dup[0].denominator == len(test)
     assert dup[0].examples[0] == {"test_row": int(test.index[0]), "train_row": 0}
@@ -65,7 +73,7 @@ def test_planted_exact_duplicates_are_counted_exactly(share: float) -> None:
 def test_a_single_duplicate_is_a_warning_not_an_error() -> None:
     train, test = _clean(n=4000)
     test.iloc[:1] = train.iloc[:1].to_numpy()
-    dup = [f for f in audit(train, test, "y").findings if f.check == "exact_duplicates"]
+    dup = _found("exact_duplicates", train, test)
     assert [f.severity for f in dup] == ["warning"]
 
 
@@ -73,8 +81,7 @@ def test_a_declared_group_on_both_sides_is_an_error() -> None:
     train, test = _clean()
     train["customer"] = np.arange(len(train)) % 50
     test["customer"] = np.arange(len(test)) % 80  # 0..49 are shared
-    report = audit(train, test, "y", group="customer")
-    found = [f for f in report.findings if f.check == "group_leakage"]
+    found = _found("group_leakage", train, test, group="customer")
     assert found[0].severity == "error"
     assert found[0].count == int(test["customer"].isin(range(50)).sum())
 
@@ -83,7 +90,7 @@ def test_an_undeclared_entity_id_shared_across_the_split_is_suggested_as_group()
     train, test = _clean()
     train["customer_id"] = np.arange(len(train)) % 100
     test["customer_id"] = np.arange(len(test)) % 100
-    found = [f for f in audit(train, test, "y").findings if f.check == "group_leakage"]
+    found = _found("group_leakage", train, test)
     assert found and found[0].severity == "warning"
     assert 'group = "customer_id"' in found[0].fix
 
@@ -92,9 +99,7 @@ def test_test_rows_before_the_latest_training_row_are_temporal_leakage() -> None
     train, test = _clean()
     train["day"] = pd.date_range("2024-01-01", periods=len(train), freq="D")
     test["day"] = pd.date_range("2024-06-01", periods=len(test), freq="D")  # overlaps train's dates
-    found = [
-        f for f in audit(train, test, "y", time="day").findings if f.check == "temporal_leakage"
-    ]
+    found = _found("temporal_leakage", train, test, time="day")
     latest = train["day"].max()
     assert found[0].severity == "error" and found[0].count == int((test["day"] < latest).sum())
     # a proper time split has no such finding
@@ -109,7 +114,7 @@ def test_a_target_proxy_column_is_target_leakage(noise: float) -> None:
     for frame in (train, test):
         flip = rng.random(len(frame)) < noise
         frame["refund_issued"] = np.where(flip, 1 - frame["y"], frame["y"])
-    found = [f for f in audit(train, test, "y").findings if f.check == "target_leakage"]
+    found = _found("target_leakage", train, test)
     assert [f.severity for f in found] == ["error"]
     assert "refund_issued" in found[0].title and found[0].score is not None
     assert found[0].score.low <= found[0].score.value <= found[0].score.high
@@ -121,11 +126,7 @@ def test_missingness_that_predicts_the_target_is_target_leakage() -> None:
         frame["notes"] = np.where(
             frame["y"] == 1, np.nan, np.random.default_rng(2).normal(size=len(frame))
         )
-    titles = [
-        f.title
-        for f in audit(train, test, "y").findings
-        if f.check == "target_leakage" and f.severity == "error"
-    ]
+    titles = [f.title for f in _found("target_leakage", train, test) if f.severity == "error"]
     assert any("missing" in t for t in titles)
 
 
@@ -145,7 +146,7 @@ def _leaky_pair(train: pd.DataFrame, test: pd.DataFrame, relation: str) -> None:
 def test_a_pair_that_is_the_target_together_is_target_leakage(relation: str) -> None:
     train, test = _clean()
     _leaky_pair(train, test, relation)
-    found = [f for f in audit(train, test, "y").findings if f.check == "target_leakage"]
+    found = _found("target_leakage", train, test)
     assert [f.severity for f in found] == ["error"], [f.title for f in found]
     a, b = ("due", "paid") if relation == "difference" else ("region", "tier")
     assert (
@@ -161,7 +162,7 @@ def test_a_pair_is_not_reported_when_one_column_alone_gives_the_target_away() ->
     for frame in (train, test):
         frame["refund_issued"] = frame["y"]
         frame["other"] = frame["x2"] * 2
-    found = [f for f in audit(train, test, "y").findings if f.check == "target_leakage"]
+    found = _found("target_leakage", train, test)
     assert len(found) == 1 and "'refund_issued' alone" in found[0].title
 
 
@@ -178,7 +179,7 @@ def test_identical_features_with_different_labels_are_label_conflicts() -> None:
     train, test = _clean()
     test.iloc[:10] = train.iloc[:10].to_numpy()
     test.iloc[:10, test.columns.get_loc("y")] = 1 - train["y"].iloc[:10].to_numpy()
-    found = [f for f in audit(train, test, "y").findings if f.check == "label_conflicts"]
+    found = _found("label_conflicts", train, test)
     assert found and found[0].count == 20
 
 
@@ -187,7 +188,7 @@ def test_constant_and_id_columns_are_hygiene_warnings() -> None:
     for frame in (train, test):
         frame["const"] = 7
         frame["row_id"] = [f"r{i}" for i in frame.index]
-    titles = [f.title for f in audit(train, test, "y").findings if f.check == "hygiene"]
+    titles = [f.title for f in _found("hygiene", train, test)]
     assert any("'const' is constant" in t for t in titles)
     assert any("'row_id' is unique per row" in t for t in titles)
 
@@ -235,5 +236,5 @@ def test_whole_number_measures_are_not_taken_for_entity_ids() -> None:
     for frame in (train, test):
         frame["minutes_active"] = rng.integers(0, 150, len(frame))
         frame["userId"] = rng.integers(0, 150, len(frame))
-    found = [f.title for f in audit(train, test, "y").findings if f.check == "group_leakage"]
+    found = [f.title for f in _found("group_leakage", train, test)]
     assert len(found) == 1 and "'userId'" in found[0]
