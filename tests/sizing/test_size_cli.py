@@ -1,15 +1,17 @@
 """``candor size`` as a user runs it: a project's rung measured, priced and recorded in MLflow; the
 ladder's own model when there is one; what-ifs without a model; clear errors for bad input. The
-commands that measure run as real subprocesses; the rest run in this process (the same output and
-exit code, without an interpreter's start-up each)."""
+sizing of the ladder's model runs as a real subprocess; the other commands run in this process
+(the same output and exit code, without an interpreter's start-up each)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from candor import sizer
 from candor.laddering import ladder_project
 from candor.project import Project, init_project
 from tests._in_process import candor_in_process
@@ -27,7 +29,15 @@ def test_size_measures_prices_and_records_a_rung(tmp_path: Path) -> None:
             "latency_p99_ms = 0.001\nmodel_mb = 100\nmonthly_usd = 1000",
         )
     )
-    res = candor("size --rung linear --repeats 2 --qps 50 --json", cwd=tmp_path)
+    real, runs = sizer.size_project, []
+
+    def kept(*args: Any, **kwargs: Any) -> Any:
+        runs.append(real(*args, **kwargs))
+        return runs[-1]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sizer, "size_project", kept)
+        res = candor_in_process("size --rung linear --repeats 2 --qps 50 --json", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
     assert out["model_source"] == "the linear rung, fitted for sizing on the 426 training rows"
@@ -55,7 +65,11 @@ def test_size_measures_prices_and_records_a_rung(tmp_path: Path) -> None:
     assert mm["size_p99_ms_low"] <= mm["size_p99_ms"] and mm["size_resident_bytes_n"] == 2
     assert mm["size_monthly_usd"] > 0
 
-    table = candor_in_process("size --rung linear --repeats 2 --no-track", cwd=tmp_path)
+    # the same sizing as a table: the run above, printed as the command without --json prints it
+    # (measuring again would take four more fresh processes and say the same)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sizer, "size_project", lambda *args, **kwargs: runs[0])
+        table = candor_in_process("size --rung linear --repeats 2", cwd=tmp_path)
     assert table.returncode == 0, table.stderr
     text = _flat(table.stdout)
     assert "Against the measurement" in text and "Cheapest home" in text and "over" in text
