@@ -17,7 +17,10 @@ import shlex
 import subprocess
 import sys
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 from unittest import mock
 
 #: colour and style codes, in case rich decided at import that it writes to a terminal
@@ -63,3 +66,20 @@ def candor_in_process(command: str, cwd: Path) -> subprocess.CompletedProcess[st
     return subprocess.CompletedProcess(
         ["candor", command], code or 0, _ANSI.sub("", out.getvalue()), _ANSI.sub("", err.getvalue())
     )
+
+
+@contextlib.contextmanager
+def returns_of(module: ModuleType, name: str) -> Iterator[list[Any]]:
+    """``module.name`` as it is, but keeping what each call returns (in the list yielded).
+
+    For a command whose expensive library call a test wants to render twice (tables, then
+    ``--json``): the second rendering is given the kept result instead of a second run.
+    """
+    real, kept = getattr(module, name), []
+
+    def keeping(*args: Any, **kwargs: Any) -> Any:
+        kept.append(real(*args, **kwargs))
+        return kept[-1]
+
+    with mock.patch.object(module, name, keeping):
+        yield kept

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import candor.demo
-from tests._in_process import candor_in_process
+from tests._in_process import candor_in_process, returns_of
 from tests._subprocess import flat as _flat
 
 pytestmark = pytest.mark.slow
@@ -47,14 +47,7 @@ def demo_run(
     """``candor demo --dir X`` run once: its folder, its output, and the result it rendered."""
     cwd = tmp_path_factory.mktemp("demo")
     (cwd / "notes.txt").write_text("mine\n", encoding="utf-8")
-    real, results = candor.demo.run_demo, []
-
-    def kept(*args: Any, **kwargs: Any) -> Any:
-        results.append(real(*args, **kwargs))
-        return results[-1]
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(candor.demo, "run_demo", kept)
+    with returns_of(candor.demo, "run_demo") as results:
         res = candor_in_process("demo --dir X --resamples 1000", cwd=cwd)
     assert res.returncode == 0, res.stderr
     assert len(results) == 1
@@ -82,9 +75,16 @@ def test_demo_prints_a_leaderboard_and_a_comparison_and_writes_only_in_its_folde
     assert "min_acceptable: passed: held-out roc_auc" in registry
     assert "Promoted breast-cancer v1 to @champion: all 4 gate(s) passed" in registry
     assert "breast-cancer v2 was not promoted" in registry and "beats_champion: FAILED" in registry
-    # the summary ends with what serving the recommended model takes and costs
+    # the champion served for a moment: the held-out rows as traffic, the doubtful ones reviewed
+    served = out[out.index("Serving breast-cancer@champion") :]
+    assert "served the 143 held-out rows on 127.0.0.1" in served
+    assert "went to the review queue" in served and "Exception rate" in served
+    assert "n=143, Wilson 95%" in served and "order statistics" in served
+    # the summary ends with what serving the recommended model takes and costs, then the report
     serving = out[out.rindex("Serving the recommended model") :]
     assert "on disk" in serving and "p99" in serving and "/month" in serving
+    assert "Report" in serving and "report.html" in serving
+    assert (tmp_path / "X" / "report.html").stat().st_size > 20_000
 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["X", "notes.txt"]
     assert (tmp_path / "X" / "candor.toml").is_file()
@@ -118,6 +118,10 @@ def test_demo_json_gives_every_metric_inside_its_interval(
     assert size["measurement"]["single_p99_ms"]["n"] >= 400 and size["placement"]["monthly_usd"] > 0
     primary = [row["metrics"]["roc_auc"]["value"] for row in board]
     assert primary == sorted(primary, reverse=True)
+    tour = out["serving"]
+    assert tour["served"] == 143 and tour["kpis"]["served"] == 143
+    assert tour["reviewed"] == tour["routed"] and tour["corrected"] <= tour["routed"]
+    assert out["report"]["path"].endswith("report.html")
     assert (out["comparison"]["name_a"], out["comparison"]["name_b"]) == (
         board[0]["model"],
         board[1]["model"],

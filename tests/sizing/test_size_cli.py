@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from unittest import mock
 
 import pytest
 
 from candor import sizer
 from candor.laddering import ladder_project
 from candor.project import Project, init_project
-from tests._in_process import candor_in_process
+from tests._in_process import candor_in_process, returns_of
 from tests._subprocess import candor
 from tests._subprocess import flat as _flat
 
@@ -29,14 +29,7 @@ def test_size_measures_prices_and_records_a_rung(tmp_path: Path) -> None:
             "latency_p99_ms = 0.001\nmodel_mb = 100\nmonthly_usd = 1000",
         )
     )
-    real, runs = sizer.size_project, []
-
-    def kept(*args: Any, **kwargs: Any) -> Any:
-        runs.append(real(*args, **kwargs))
-        return runs[-1]
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(sizer, "size_project", kept)
+    with returns_of(sizer, "size_project") as runs:
         res = candor_in_process("size --rung linear --repeats 2 --qps 50 --json", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
@@ -67,8 +60,7 @@ def test_size_measures_prices_and_records_a_rung(tmp_path: Path) -> None:
 
     # the same sizing as a table: the run above, printed as the command without --json prints it
     # (measuring again would take four more fresh processes and say the same)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(sizer, "size_project", lambda *args, **kwargs: runs[0])
+    with mock.patch.object(sizer, "size_project", lambda *args, **kwargs: runs[0]):
         table = candor_in_process("size --rung linear --repeats 2", cwd=tmp_path)
     assert table.returncode == 0, table.stderr
     text = _flat(table.stdout)
