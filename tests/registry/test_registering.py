@@ -356,7 +356,6 @@ def test_promote_and_load_refuse_unknown_aliases_versions_and_values(
         model.predict(X)
 
 
-@pytest.mark.slow
 def test_the_budgets_gate_passes_once_candor_size_finds_the_model_within(
     laddered: tuple[Path, LadderRun],
 ) -> None:
@@ -367,7 +366,9 @@ def test_the_budgets_gate_passes_once_candor_size_finds_the_model_within(
     with toml_edit(root, "# model_mb = 100", "model_mb = 100"):
         with pytest.raises(GateFailed, match=r"candor size --rung linear"):
             promote(root, name="sized", version=reg.version)
-        size_project(root, rung="linear", repeats=2)
+        # model_mb is judged on the saved file's size, which needs no fresh processes: a sizing
+        # without measurement carries the same verdict
+        size_project(root, rung="linear", measure_it=False)
         p = promote(root, name="sized", version=reg.version)
     gate = next(v for v in p.verdicts if v.gate == "budgets")
     assert gate.passed and "model_mb within 100" in gate.evidence
