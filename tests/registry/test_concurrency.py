@@ -16,7 +16,20 @@ from candor.project import Project
 from candor.registering import alias_history, project_registry
 
 WORKER = """
-import json, sys
+import importlib.abc, json, sys
+
+
+class NoTorch(importlib.abc.MetaPathFinder):
+    # a linear model needs no PyTorch, but skops' type registry walks scikit-learn, whose array-API
+    # support imports torch where it is installed: seconds of each process's start, as in the
+    # sizing probe (candor.sizing._probe), which keeps it out the same way
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            raise ImportError("PyTorch is not needed to register a linear model")
+        return None
+
+
+sys.meta_path.insert(0, NoTorch())
 from candor.registering import promote, register
 root, tag = sys.argv[1], sys.argv[2]
 done = []

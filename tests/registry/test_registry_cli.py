@@ -1,6 +1,6 @@
 """The registry's commands as a user runs them on a laddered project: a real subprocess for the
-first registration and for a refused promotion, the rest in this process (same exit codes and
-output, without an interpreter's start-up each)."""
+first registration, the rest in this process (same exit codes and output, without an interpreter's
+start-up each)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def test_register_promote_models_card_and_rollback_from_the_command_line(
     res = candor_in_process(f"register {run.run_id} --name cli --rung dummy --json", cwd=root)
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["version"] == "2"
-    blocked = candor("promote cli 2", cwd=root)
+    blocked = candor_in_process("promote cli 2", cwd=root)
     assert blocked.returncode == 1
     assert "beats_champion: FAILED" in _flat(blocked.stderr) and "Traceback" not in blocked.stderr
     forced = candor_in_process('promote cli 2 --force --reason "a drill"', cwd=root)
