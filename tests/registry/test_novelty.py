@@ -61,11 +61,15 @@ def test_an_unseen_category_is_named_and_a_missing_value_is_not_novel() -> None:
         {"plan": rng.choice(["basic", "pro"], 300), "age": rng.normal(40, 10, 300)}
     )
     profile = NoveltyProfile.fit(train)
-    live = pd.DataFrame({"plan": ["enterprise", None, "pro"], "age": [40.0, np.nan, 40.0]})
-    unseen, missing, usual = profile.score(live)
+    live = pd.DataFrame(
+        {"plan": ["enterprise", "pro", "pro", None], "age": [40.0, np.nan, 40.0, np.nan]}
+    )
+    unseen, missing, usual, empty = profile.score(live)
     assert unseen.reasons == ("plan = 'enterprise' was never seen in training",)
-    assert missing.reasons == () and missing.score < 0.9
+    assert missing.reasons == () and missing.score < 0.9  # one of two: the imputer's job
     assert usual.reasons == () and usual.score < 0.9
+    # a row mostly missing is one the model has no evidence for
+    assert empty.reasons == ("2 of 2 inputs are missing",) and empty.score == 1.0
 
 
 def test_the_profile_survives_json_with_the_same_scores() -> None:

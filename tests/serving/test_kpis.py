@@ -100,3 +100,11 @@ def test_the_rows_of_one_batch_count_once_in_the_latency_quantiles() -> None:
     assert k.served == 102
     assert k.latency_p50_ms is not None and k.latency_p50_ms.n == 3
     assert k.latency_p50_ms.value == 4.0
+
+
+def test_too_few_requests_leave_the_p99_unbounded_above_and_say_so() -> None:
+    e = quantile_interval(np.arange(1.0, 18.0), 0.99)  # 17 values
+    assert e is not None and e.high == float("inf")
+    assert "17 values cannot bound the 99% quantile on both sides" in e.method
+    big = quantile_interval(np.arange(1.0, 2001.0), 0.99)
+    assert big is not None and np.isfinite(big.high) and "cannot" not in big.method

@@ -204,7 +204,7 @@ def test_kpis_carry_intervals_and_metrics_count_routed_predictions(
     assert k["served"] >= len(answered)
     rate = k["exception_rate"]
     assert rate["method"] == "Wilson" and rate["low"] <= rate["value"] <= rate["high"]
-    assert k["latency_p99_ms"]["method"] == "order statistics (distribution-free)"
+    assert k["latency_p99_ms"]["method"].startswith("order statistics (distribution-free)")
     with _signed_in(server) as c:
         page = c.get("/kpis")
     assert page.status_code == 200 and "exception rate" in page.text and "Wilson" in page.text

@@ -133,6 +133,11 @@ class NoveltyProfile:
                 missing = v is None or (isinstance(v, float) and math.isnan(v))
                 if not missing and str(v) not in known:
                     out[i].append(f"{c} = {str(v)[:40]!r} was never seen in training")
+        if len(frame.columns):  # a row mostly missing is not one the model has evidence for
+            absent = frame.isna().sum(axis=1).to_numpy()
+            for i, k in enumerate(absent.tolist()):
+                if k > len(frame.columns) / 2:
+                    out[i].append(f"{k} of {len(frame.columns)} inputs are missing")
         return [
             Novelty(1.0 if reasons else float(s), tuple(reasons))
             for s, reasons in zip(scores, out, strict=True)

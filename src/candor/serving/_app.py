@@ -252,6 +252,12 @@ def create_app(
         # the offending input is not echoed back: it may be NaN (not JSON) or a huge payload
         requests.labels(_endpoint(request.url.path), "422").inc()
         errors = exc.errors()
+        # a row is one object or a list of them: report only the errors of what was sent
+        branch = "list[" if isinstance(exc.body, list) else "Row"
+        mine = [
+            e for e in errors if len(e.get("loc", ())) < 2 or str(e["loc"][1]).startswith(branch)
+        ]
+        errors = mine or errors
         if any(e.get("type") == "too_long" and len(e.get("loc", ())) <= 2 for e in errors):
             return JSONResponse(
                 {"detail": f"too many rows: at most {max_batch:,} per request"}, status_code=422

@@ -109,16 +109,13 @@ def quantile_interval(values: np.ndarray, q: float, level: float = LEVEL) -> Est
     # ranks (1-based) l and u with P(X_(l) <= quantile <= X_(u)) >= level
     lo = int(stats.binom.ppf(alpha / 2, n, q))
     hi = int(stats.binom.ppf(1 - alpha / 2, n, q)) + 1
-    low = x[max(lo, 1) - 1] if lo >= 1 else x[0]
-    high = x[min(hi, n) - 1]
-    return Estimate(
-        float(np.quantile(x, q)),
-        float(low),
-        float(high),
-        level,
-        n,
-        "order statistics (distribution-free)",
-    )
+    # too few values to bound the quantile on a side: that side is unbounded, and said so
+    low = x[lo - 1] if lo >= 1 else -math.inf
+    high = x[hi - 1] if hi <= n else math.inf
+    method = "order statistics (distribution-free)"
+    if not (math.isfinite(low) and math.isfinite(high)):
+        method += f"; {n} values cannot bound the {q:.0%} quantile on both sides"
+    return Estimate(float(np.quantile(x, q)), float(low), float(high), level, n, method)
 
 
 def mean_interval(values: np.ndarray, level: float = LEVEL) -> Estimate | None:

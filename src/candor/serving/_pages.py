@@ -7,6 +7,7 @@ JSON routes take the API token, or a reviewer's cookie.
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -108,11 +109,12 @@ def add_review_routes(app: FastAPI, serving: Serving, requests: Any) -> None:
 
         who = reviewers.name_for_token(bearer(request)) or "client"
         found(serving.queue.item(prediction_id), prediction_id)
-        item = serving.queue.flag(  # a ReviewError (bad text) is a 422 from the app's handler
+        label = None if body.label is None else parse_label(body.label, task(), classes())
+        item = serving.queue.flag(  # a ReviewError (bad text or label) is a 422
             prediction_id,
             reviewer=who,
             reason=body.reason,
-            label=body.label,
+            label=label,
             comment=body.comment,
         )
         requests.labels("feedback", "200").inc()
@@ -155,7 +157,7 @@ def add_review_routes(app: FastAPI, serving: Serving, requests: Any) -> None:
 
     @app.get("/api/kpis", summary="Served, exceptions, reviews, agreement, MOS, latency")
     def api_kpis() -> dict[str, Any]:
-        return log_kpis(serving.queue).to_dict()
+        return _finite(log_kpis(serving.queue).to_dict())
 
     # -- pages -----------------------------------------------------------------------------------
     def page(request: Request, name: str, **context: Any) -> Response:
@@ -310,6 +312,17 @@ def add_review_routes(app: FastAPI, serving: Serving, requests: Any) -> None:
     def kpis_page(request: Request) -> Response:
         k = log_kpis(serving.queue)
         return page(request, "kpis.html", kpis=k, kpi_rows=KPI_ROWS, generated=time.time())
+
+
+def _finite(value: Any) -> Any:
+    """Strict JSON: an unbounded interval side (too few values to bound it) becomes null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _safe_next(target: str) -> str:

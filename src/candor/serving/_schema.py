@@ -34,7 +34,11 @@ def row_model(features: list[Feature]) -> type[BaseModel]:
             name = f"f{i}"
         used.add(name)
         if f.numeric:
-            fields[name] = (float | None, Field(..., alias=f.name, allow_inf_nan=False))
+            # strict: a string or a boolean is not a number (an int is)
+            fields[name] = (
+                float | None,
+                Field(..., alias=f.name, allow_inf_nan=False, strict=True),
+            )
         else:
             fields[name] = (str | None, Field(..., alias=f.name, max_length=10_000))
     model: type[BaseModel] = create_model(
