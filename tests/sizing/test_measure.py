@@ -38,8 +38,11 @@ def test_every_measured_figure_has_its_interval_and_n(tmp_path: Path) -> None:
     path.write_bytes(sio.dumps(LogisticRegression(max_iter=3000).fit(X, y)))
     m = measure(path, X, batch=2_000, repeats=2, max_seconds=0.2)
     assert m.format == "skops" and m.file_bytes == path.stat().st_size and m.repeats == 2
-    for e in (m.load_seconds, m.resident_bytes, m.live_bytes, m.batch_peak_bytes, m.process_bytes):
+    for e in (m.load_seconds, m.live_bytes, m.batch_peak_bytes, m.process_bytes):
         assert e.n == 2 and e.low <= e.value <= e.high and e.value > 0, e
+    # the operating system counts whole pages: a model this small can add none of them
+    e = m.resident_bytes
+    assert e.n == 2 and 0 <= e.low <= e.value <= e.high, e
     # enough single-row calls for the p99's interval to be bounded on both sides
     assert m.calls >= P99_CALLS and math.isfinite(m.single_p99_ms.high)
     assert m.single_p50_ms.value <= m.single_p99_ms.value
