@@ -71,7 +71,9 @@ def _free_port() -> int:
 class Server:
     """One server process (and its workers, in its own process group)."""
 
-    def __init__(self, tool: str, root: Path, workers: int, version: str, uri: str) -> None:
+    def __init__(
+        self, tool: str, root: Path, workers: int, version: str, uri: str, native: bool = False
+    ) -> None:
         self.tool, self.port = tool, _free_port()
         bindir = str(Path(sys.executable).parent)  # mlflow runs `uvicorn` from PATH
         env = {
@@ -82,6 +84,7 @@ class Server:
         if tool == "candor":
             cmd = [sys.executable, "-m", "candor", "serve", "m@champion"]
             cmd += ["--port", str(self.port), "--workers", str(workers)]
+            cmd += ["--native"] if native else []
             env.pop("MLFLOW_TRACKING_URI", None)  # candor reads the project's own
             self.path, self.health = "/predict", "/health"
         else:
@@ -260,6 +263,7 @@ def run_trial(
         "rows": n,
         "bodies": bodies,
         "concurrency": args.concurrency,
+        "candor_engine": "native" if args.native else "onnx",
         "warmup": args.warmup,
         "seconds": args.seconds,
     }
@@ -357,7 +361,6 @@ def breakdown(root: Path, version: str, uri: str, rows: list[dict[str, Any]], re
             log,
             RoutingRules.from_config(project.config.feedback),
         ),
-        onnx=_onnx_session(root),
     )
     try:
         return {n: {k: _cpu_ms(f, repeat) for k, f in _stages(ctx, rows[:n]).items()} for n in ROWS}
@@ -366,28 +369,22 @@ def breakdown(root: Path, version: str, uri: str, rows: list[dict[str, Any]], re
 
 
 def _stages(ctx: Any, batch: list[dict[str, Any]]) -> dict[str, Callable[[], Any]]:
-    import pandas as pd
-    import sklearn
-    from fastapi.encoders import jsonable_encoder
     from mlflow.pyfunc.scoring_server import _parse_json_data, predictions_to_json
     from pydantic_core import to_json
 
-    from candor.registry._loaded import input_frame
     from candor.serving import PredictionRecord
-    from candor.serving._app import _predict, _route
+    from candor.serving._app import _answer, _Inputs, _route
     from candor.serving._schema import rows_as_records
 
     model, pyfunc = ctx.model, ctx.pyfunc
-    names = [f.name for f in model.features]
     schema = pyfunc.metadata.get_input_schema()
     cbody = json.dumps(batch[0] if len(batch) == 1 else batch).encode()
     mbody = json.dumps({"dataframe_records": batch}).encode()
     parsed = ctx.body_type.validate_python(json.loads(cbody))
     records = rows_as_records(parsed if isinstance(parsed, list) else [parsed])
-    frame = pd.DataFrame.from_records(records)
-    checked = input_frame(frame, model.features)
-    preds = _predict(model, frame)
-    reasons, details = _route(ctx.serving, model, frame, preds)
+    inputs = _Inputs(records, model)
+    preds = _answer(model, inputs, True)
+    reasons, details = _route(ctx.serving, model, inputs, preds)
     response = {
         "model": "m",
         "version": "1",
@@ -418,38 +415,24 @@ def _stages(ctx: Any, batch: list[dict[str, Any]]) -> dict[str, Callable[[], Any
             ]
         ).result()
 
-    def log_json(dumps: Callable[[Any], Any]) -> list[Any]:
-        return [
-            (dumps(r), dumps(o), dumps(d)) for r, o, d in zip(records, preds, details, strict=True)
-        ]
-
-    def float_frame() -> Any:
-        return pd.DataFrame(
-            np.array([[r[c] for c in names] for r in records], float), columns=names
-        )
-
-    def unchecked() -> Any:
-        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-            return model.model.predict_proba(float_frame())
-
     stages: dict[str, Callable[[], Any]] = {
         "candor: JSON + pydantic validation": lambda: ctx.body_type.validate_python(
             json.loads(cbody)
         ),
-        "candor: records + DataFrame.from_records": lambda: pd.DataFrame.from_records(
-            rows_as_records(parsed if isinstance(parsed, list) else [parsed])
+        "candor: records (model_dump)": lambda: rows_as_records(
+            parsed if isinstance(parsed, list) else [parsed]
         ),
-        "candor: _predict (input_frame + pipeline + dicts)": lambda: _predict(model, frame),
-        "  of which input_frame (per-column checks)": lambda: input_frame(frame, model.features),
-        "  of which the pipeline's predict_proba": lambda: model._predictor.proba(checked),
-        "candor: routing (novelty score, rules)": lambda: _route(ctx.serving, model, frame, preds),
-        "candor: log append + commit, alone": log_one,
-        "  of which json.dumps of inputs, outputs, details": lambda: log_json(
-            lambda v: json.dumps(v, default=str)
+        "candor: answer by ONNX Runtime (matrix, run, dicts)": lambda: _answer(
+            model, _Inputs(records, model), True
         ),
-        "candor: response encoding (jsonable_encoder + json.dumps)": lambda: json.dumps(
-            jsonable_encoder(response)
+        "candor --native: answer by scikit-learn (DataFrame, checks, pipeline, dicts)": (
+            lambda: _answer(model, _Inputs(records, model), False)
         ),
+        "candor: routing (novelty score on the matrix, rules)": lambda: _route(
+            ctx.serving, model, _Inputs(records, model), preds
+        ),
+        "candor: log append + commit (with its fsync), alone": log_one,
+        "candor: response (pydantic_core.to_json)": lambda: to_json(response),
         "mlflow: parse dataframe_records + schema": lambda: _parse_json_data(
             mbody, pyfunc.metadata, schema
         ),
@@ -460,50 +443,13 @@ def _stages(ctx: Any, batch: list[dict[str, Any]]) -> dict[str, Callable[[], Any
             None, mdata
         ),
         "mlflow: response encoding": lambda: predictions_to_json(raw, _Sink()),
-        "what if: float64 frame from the rows + pipeline, no input_frame": lambda: (
-            model.model.predict_proba(float_frame())
-        ),
-        "what if: the same with scikit-learn's checks off": unchecked,
-        "what if: the log's JSON by pydantic_core.to_json": lambda: log_json(
-            lambda v: to_json(v, fallback=str)
-        ),
-        "what if: the response by pydantic_core.to_json": lambda: to_json(response),
     }
-    if ctx.onnx is not None:
-        stages["what if: float32 matrix + ONNX Runtime"] = lambda: _onnx_run(ctx.onnx, records)
     return stages
 
 
 class _Sink:
     def write(self, _: str) -> None:
         pass
-
-
-def _onnx_run(onnx: tuple[Any, list[str], str], records: list[dict[str, Any]]) -> Any:
-    session, columns, feed = onnx
-    x = np.array([[r[c] for c in columns] for r in records], dtype=np.float32)
-    return session.run(None, {feed: x})
-
-
-def _onnx_session(root: Path) -> tuple[Any, list[str], str] | None:
-    """The registered model exported to ONNX (candor checks it against the model first)."""
-    try:
-        import onnxruntime as ort
-
-        from candor.registering import export_onnx
-
-        path = root / "m.onnx"
-        export_onnx(root, "m@champion", path)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        meta = session.get_modelmeta().custom_metadata_map
-        if meta.get("candor.inputs", "matrix") != "matrix":
-            return None
-        return session, json.loads(meta["candor.columns"]), session.get_inputs()[0].name
-    except Exception as exc:  # a what-if only: the bench stands without it
-        print(f"(no ONNX what-if: {exc})", flush=True)
-        return None
 
 
 # --- summary ------------------------------------------------------------------------------------------
@@ -560,11 +506,16 @@ def _key(t: dict[str, Any], w: int, n: int, tool: str, r: int) -> bool:
 
 # --- main -----------------------------------------------------------------------------------------------
 @contextlib.contextmanager
-def servers(root: Path, workers: int, version: str, uri: str) -> Iterator[dict[str, Server]]:
-    started = {t: Server(t, root, workers, version, uri) for t in TOOLS}
+def servers(
+    root: Path, workers: int, version: str, uri: str, native: bool
+) -> Iterator[dict[str, Server]]:
+    started = {t: Server(t, root, workers, version, uri, native) for t in TOOLS}
     try:
         for s in started.values():
             s.wait_ready()
+        with urllib.request.urlopen(f"{started['candor'].url}/health", timeout=10) as r:
+            engine = json.loads(r.read())["engine"]
+        print(f"candor serves m v{version} with engine {engine!r}", flush=True)
         yield started
     finally:
         for s in started.values():
@@ -582,6 +533,11 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=8, help="requests in flight")
     ap.add_argument("--quick", action="store_true", help="1 round of 3 s after 1 s of warm-up")
     ap.add_argument("--no-breakdown", action="store_true", help="skip the per-stage timings")
+    ap.add_argument(
+        "--native",
+        action="store_true",
+        help="candor serve --native: scikit-learn, not the version's checked ONNX export",
+    )
     ap.add_argument("--out", default="bench/results/serve.json")
     ap.add_argument("--load", help=argparse.SUPPRESS)  # internal: run as the load generator
     args = ap.parse_args()
@@ -601,7 +557,7 @@ def main() -> None:
         expected_log = 0
         for w in args.workers:
             print(f"[{time.monotonic() - started:.0f} s] starting both servers, {w} worker(s) each")
-            with servers(root, w, version, uri) as running:
+            with servers(root, w, version, uri, args.native) as running:
                 expected_log += check_same_answers(running, rows)
                 for r in range(args.rounds):
                     for n in ROWS:
@@ -655,6 +611,7 @@ def main() -> None:
         "cores": os.cpu_count(),
         "candor": _candor_source(),
         "concurrency": args.concurrency,
+        "candor_engine": "native" if args.native else "onnx",
         "seconds": args.seconds,
         "warmup": args.warmup,
         "wall_s": round(time.monotonic() - started, 1),

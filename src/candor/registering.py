@@ -346,7 +346,7 @@ def register(
             model_rows = f"all {len(X):,} training rows"
         folder = work / "package" / "model"
         folder.parent.mkdir()
-        manifest, checksum = build_package(
+        manifest, checksum, engine = build_package(
             model,
             folder,
             task=ds.task,
@@ -354,6 +354,7 @@ def register(
             example=X.head(3),
             allow_pickle=allow_pickle,
             novelty=_novelty_profile(model, X, test[features], test[ds.target], ds.task, cfg),
+            serving_rows=test[features],
         )
         verify_checksums(folder, checksum, "the packaged model")
         loaded = LoadedModel.from_folder(candor_folder(folder), allow_pickle=allow_pickle)
@@ -373,6 +374,7 @@ def register(
             "candor.model_rows": model_rows,
             "candor.source": source,
             T_CHECKSUM: checksum,
+            "candor.serving.engine": engine.partition(":")[0],
             "candor.registered_by": _who(),
             **(lineage or {}),
         }
@@ -421,6 +423,7 @@ def register(
             "rung_label": _rung_label(rung, ds.task),
             "task": ds.task,
             "format": manifest.format,
+            "engine": engine,
             "registered": _now(),
             "who": _who(),
             "goal": cfg.project.goal,

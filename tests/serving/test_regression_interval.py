@@ -11,7 +11,7 @@ import pytest
 from candor.project import Project, init_project
 from candor.registering import load, register
 from candor.serving import PredictionLog, RoutingRules, ServedModel, Serving
-from candor.serving._app import _predict, _route
+from candor.serving._app import _answer, _Inputs, _route
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +50,9 @@ def test_served_regressions_carry_the_interval_and_wide_ones_are_routed(
             log,
             RoutingRules(max_interval_width=2 * narrowest * 1.001, novelty=1.0),
         )
-        out = _predict(model, frame)
-        reasons, _ = _route(serving, model, frame, out)
+        inputs = _Inputs(frame.to_dict("records"), model)
+        out = _answer(model, inputs, serving.onnx)
+        reasons, _ = _route(serving, model, inputs, out)
     finally:
         log.close()
     widths = np.array([o["interval"][1] - o["interval"][0] for o in out])

@@ -184,17 +184,36 @@ def serve(
         str | None,
         typer.Option(help="Alias scored alongside, never returned (default: [feedback] shadow)."),
     ] = None,
+    native: Annotated[
+        bool,
+        typer.Option(
+            "--native",
+            help="Run the model's own library even where registration stored a checked ONNX "
+            "export (which is faster).",
+        ),
+    ] = False,
 ) -> None:
     """Serve a registered model: POST /predict, /feedback/ID, GET /health, /metrics, /docs;
     every prediction logged before it is answered, doubtful ones routed to the review queue
     (/review, /kpis); the model swapped when its alias moves."""
     from candor.serving import serve as serve_model
 
-    console.print(
-        f"serving {escape(ref)} on http://{host}:{port}: API docs at /docs, review queue at "
-        "/review, KPIs at /kpis; Ctrl-C stops",
-        style="dim",
-    )
+    def ready(engine: str) -> None:  # once the model, the shadow and the log have loaded
+        console.print(
+            f"serving {escape(ref)} on http://{host}:{port} ({escape(engine)}): API docs at "
+            "/docs, review queue at /review, KPIs at /kpis; Ctrl-C stops",
+            style="dim",
+        )
+
     serve_model(
-        ref, ".", host=host, port=port, workers=workers, log_url=log, poll_s=poll, shadow=shadow
+        ref,
+        ".",
+        host=host,
+        port=port,
+        workers=workers,
+        log_url=log,
+        poll_s=poll,
+        shadow=shadow,
+        onnx=not native,
+        on_ready=ready,
     )

@@ -145,12 +145,20 @@ def _serving(facts: dict[str, Any]) -> list[str]:
     out = ["## Size, latency and cost", ""]
     if not size:
         out += ["Not sized: run `candor size` for this rung, then register again.", ""]
-        return out
+        return out + _engine(facts)
     out += [size.get("sentence", ""), ""]
     for v in size.get("verdicts", []):
         out.append(f"- budget {v['budget']} = {v['limit']:g}: **{v['verdict']}** ({v['evidence']})")
     out.append("")
-    return out
+    return out + _engine(facts)
+
+
+def _engine(facts: dict[str, Any]) -> list[str]:
+    engine = facts.get("engine")
+    if not engine:
+        return []
+    kind, _, why = str(engine).partition(": ")
+    return [f"`candor serve` runs it with **{kind}**: {why}", ""]
 
 
 def limitations(facts: dict[str, Any]) -> list[str]:

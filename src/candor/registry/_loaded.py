@@ -119,6 +119,13 @@ class LoadedModel:
         self.lineage = dict(lineage or {})
         #: the training rows' novelty profile (None for a model registered without one)
         self.novelty = novelty
+        self._onnx: bytes | None = None
+        self._engine: Any = None
+        #: which engine registration chose for serving, and why
+        self.engine_note: dict[str, str] = {
+            "engine": "native",
+            "why": "loaded from memory, not from a registered folder",
+        }
 
     @classmethod
     def from_folder(
@@ -142,7 +149,28 @@ class LoadedModel:
         profile = folder / NOVELTY_FILE
         if profile.is_file() and "novelty" not in kw:
             kw["novelty"] = NoveltyProfile.from_dict(json.loads(profile.read_bytes()))
-        return cls(predictor, manifest, **kw)
+        from candor.registry._engine import SERVING_ONNX, read_engine_note
+
+        loaded = cls(predictor, manifest, **kw)
+        # read now: the folder is often a download that is deleted once the model has loaded
+        export = folder / SERVING_ONNX
+        loaded._onnx = export.read_bytes() if export.is_file() else None
+        loaded.engine_note = read_engine_note(folder)
+        return loaded
+
+    @property
+    def engine(self) -> Any:
+        """The checked ONNX export ``candor serve`` runs (an ``OnnxEngine``), or None where the
+        model is served by its own library (or ONNX Runtime is not installed); the session is
+        made on first use."""
+        if self._engine is None:
+            from candor.registry._engine import OnnxEngine
+
+            found = None
+            if self._onnx is not None:
+                found = OnnxEngine.load(self._onnx, self.features, self.task)
+            self._engine = found if found is not None else False
+        return self._engine or None
 
     # -- what it is ------------------------------------------------------------------------------
     @property

@@ -42,6 +42,15 @@ class Novelty:
         return {"score": self.score, "reasons": list(self.reasons)}
 
 
+@dataclass(slots=True)
+class _Scored:
+    score: float
+    reasons: list[str]
+
+    def done(self) -> Novelty:
+        return Novelty(1.0 if self.reasons else float(self.score), tuple(self.reasons))
+
+
 @dataclass(frozen=True)
 class NoveltyProfile:
     """What training looked like, enough to score a new row (see the module's docstring)."""
@@ -108,40 +117,70 @@ class NoveltyProfile:
     # -- scoring ---------------------------------------------------------------------------------
     def score(self, frame: pd.DataFrame) -> list[Novelty]:
         """The novelty of each row of ``frame`` (the model's input columns)."""
-        out: list[list[str]] = [[] for _ in range(len(frame))]
-        scores = np.zeros(len(frame))
-        if self.numeric:
-            values = frame[self.numeric].to_numpy(dtype=float)
-            centre, scale = np.asarray(self.centre), np.asarray(self.scale)
-            lows, highs = np.asarray(self.lows), np.asarray(self.highs)
-            margin = RANGE_MARGIN * (highs - lows)
-            below, above = values < lows - margin, values > highs + margin
-            for i, j in zip(*np.nonzero(below | above), strict=True):
-                side, bound = ("below", lows[j]) if below[i, j] else ("above", highs[j])
-                edge = "min" if side == "below" else "max"
-                out[i].append(
-                    f"{self.numeric[j]} = {values[i, j]:.4g} is {side} anything in training "
-                    f"({edge} {bound:.4g})"
-                )
-            z = (np.where(np.isnan(values), centre, values) - centre) / scale
-            d = _distances(z, np.asarray(self.precision))
-            cal = np.asarray(self.calibration)
-            scores = np.searchsorted(cal, d, side="left") / max(len(cal), 1)
+        values = frame[self.numeric].to_numpy(dtype=float) if self.numeric else None
+        absent = frame.isna().sum(axis=1).to_numpy() if len(frame.columns) else None
+        out = self._score(len(frame), values, absent, len(frame.columns))
         for c, seen in self.categories.items():
             known = set(seen)
             for i, v in enumerate(frame[c].tolist()):
                 missing = v is None or (isinstance(v, float) and math.isnan(v))
                 if not missing and str(v) not in known:
-                    out[i].append(f"{c} = {str(v)[:40]!r} was never seen in training")
-        if len(frame.columns):  # a row mostly missing is not one the model has evidence for
-            absent = frame.isna().sum(axis=1).to_numpy()
+                    out[i].reasons.append(f"{c} = {str(v)[:40]!r} was never seen in training")
+        return [o.done() for o in out]
+
+    def score_matrix(self, values: np.ndarray, columns: list[str]) -> list[Novelty] | None:
+        """``score`` for rows of numbers already in one float matrix (NaN for missing), its
+        columns named by ``columns``; None when the profile also checks categories."""
+        if self.categories:
+            return None
+        where = {c: j for j, c in enumerate(columns)}
+        numeric = values[:, [where[c] for c in self.numeric]] if self.numeric else None
+        absent = np.isnan(values).sum(axis=1) if values.shape[1] else None
+        return [o.done() for o in self._score(len(values), numeric, absent, values.shape[1])]
+
+    def _score(
+        self, n: int, values: np.ndarray | None, absent: np.ndarray | None, n_columns: int
+    ) -> list[_Scored]:
+        out = [_Scored(0.0, []) for _ in range(n)]
+        if values is not None:
+            centre, scale, lows, highs, precision, cal = self._arrays()
+            margin = RANGE_MARGIN * (highs - lows)
+            below, above = values < lows - margin, values > highs + margin
+            for i, j in zip(*np.nonzero(below | above), strict=True):
+                side, bound = ("below", lows[j]) if below[i, j] else ("above", highs[j])
+                edge = "min" if side == "below" else "max"
+                out[i].reasons.append(
+                    f"{self.numeric[j]} = {values[i, j]:.4g} is {side} anything in training "
+                    f"({edge} {bound:.4g})"
+                )
+            z = (np.where(np.isnan(values), centre, values) - centre) / scale
+            d = _distances(z, precision)
+            scores = np.searchsorted(cal, d, side="left") / max(len(cal), 1)
+            for o, sc in zip(out, scores.tolist(), strict=True):
+                o.score = sc
+        if absent is not None:  # a row mostly missing is not one the model has evidence for
             for i, k in enumerate(absent.tolist()):
-                if k > len(frame.columns) / 2:
-                    out[i].append(f"{k} of {len(frame.columns)} inputs are missing")
-        return [
-            Novelty(1.0 if reasons else float(s), tuple(reasons))
-            for s, reasons in zip(scores, out, strict=True)
-        ]
+                if k > n_columns / 2:
+                    out[i].reasons.append(f"{k} of {n_columns} inputs are missing")
+        return out
+
+    def _arrays(self) -> tuple[np.ndarray, ...]:
+        """The profile's lists as arrays, made once (serving scores every request with them)."""
+        cached = self.__dict__.get("_cached_arrays")
+        if cached is None:
+            cached = tuple(
+                np.asarray(v, dtype=float)
+                for v in (
+                    self.centre,
+                    self.scale,
+                    self.lows,
+                    self.highs,
+                    self.precision,
+                    self.calibration,
+                )
+            )
+            object.__setattr__(self, "_cached_arrays", cached)
+        return cached
 
     # -- storage ---------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

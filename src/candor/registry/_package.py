@@ -164,11 +164,15 @@ def build_package(
     example: pd.DataFrame,
     allow_pickle: bool = False,
     novelty: bytes | None = None,
-) -> tuple[Manifest, str]:
-    """Write the whole model folder under ``folder``; its manifest and the checksum to record.
+    serving_rows: pd.DataFrame | None = None,
+) -> tuple[Manifest, str, str]:
+    """Write the whole model folder under ``folder``; its manifest, the checksum to record and
+    the engine ``candor serve`` will run it with.
 
     ``example`` is a few training rows: the input example and the signature's source;
-    ``novelty`` the training rows' novelty profile (JSON), for ``candor serve``'s routing.
+    ``novelty`` the training rows' novelty profile (JSON), for ``candor serve``'s routing;
+    ``serving_rows`` held-out rows on which an ONNX export for serving must give the model's own
+    answers before it is stored (None: no export).
     """
     import mlflow
     from mlflow.models import infer_signature
@@ -199,6 +203,14 @@ def build_package(
 
     preview = LoadedModel.from_folder(staging, manifest, allow_pickle=allow_pickle)
     output: Any = preview.predict(example)
+    engine = "native: no held-out rows were given to check an ONNX export on"
+    if serving_rows is not None:
+        from candor.registry._engine import SERVING_CHECK, engine_note, serving_export
+
+        extra, engine = serving_export(preview, serving_rows)
+        for name, data in extra.items():
+            (staging / name).write_bytes(data)
+        (staging / SERVING_CHECK).write_bytes(engine_note(engine))
     # the signature keeps the training dtypes: MLflow will not cast int64 to float64 itself
     with warnings.catch_warnings():  # MLflow's hint about integer columns missing values
         warnings.simplefilter("ignore", UserWarning)
@@ -214,7 +226,7 @@ def build_package(
         )
     except Exception as exc:  # MLflow's own validation of the example against the signature
         raise DataError(f"MLflow could not package the model: {exc}") from exc
-    return manifest, write_checksums(folder)
+    return manifest, write_checksums(folder), engine
 
 
 def candor_folder(root: Path) -> Path:

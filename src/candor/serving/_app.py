@@ -7,9 +7,9 @@ model at start-up) from the endpoint's annotations at run time.
 
 import contextlib
 import ipaddress
+import os
 import threading
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -21,7 +21,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import Field
 from pydantic_core import to_json
-from starlette.middleware.base import BaseHTTPMiddleware
 
 from candor.errors import CandorError
 from candor.registry import LoadedModel
@@ -129,16 +128,27 @@ class _BodyLimit:
         await self.app(scope, counted, send)
 
 
-class _Guard(BaseHTTPMiddleware):
+class _Guard:
     """The API token (when set) and the body-size limit, before any route runs. Pages check the
-    reviewer's cookie themselves (a browser cannot send a header token)."""
+    reviewer's cookie themselves (a browser cannot send a header token). Plain ASGI: Starlette's
+    ``BaseHTTPMiddleware`` costs each request a task and a stream of its own."""
 
     def __init__(self, app: Any, reviewers: Reviewers, max_body: int) -> None:
-        super().__init__(app)
+        self.app = app
         self.reviewers = reviewers
         self.max_body = max_body
 
-    async def dispatch(self, request: Request, call_next: Any) -> Any:
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        refusal = self._refusal(Request(scope))
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def _refusal(self, request: Request) -> JSONResponse | None:
         path = request.url.path
         if (
             self.reviewers.tokens_required
@@ -161,7 +171,7 @@ class _Guard(BaseHTTPMiddleware):
                 {"detail": f"request body over {self.max_body:,} bytes: send fewer rows"},
                 status_code=413,
             )
-        return await call_next(request)
+        return None
 
 
 @dataclass
@@ -175,6 +185,8 @@ class Serving:
     shadow: ServedModel | None = None
     shadow_alias: str | None = None
     reviewers: Reviewers = field(default_factory=Reviewers)
+    #: run a version's checked ONNX export where it has one (False: always the model's library)
+    onnx: bool = True
 
     @property
     def queue(self) -> ReviewQueue:
@@ -290,6 +302,7 @@ def create_app(
             "swaps": served.swaps,
             "swap_error": served.last_error,
             "novelty": m.novelty is not None,
+            "engine": "onnx" if serving.onnx and m.engine is not None else "native",
             "shadow": None
             if shadow is None
             else {"alias": serving.shadow_alias, "version": shadow.current.version},
@@ -314,9 +327,9 @@ def create_app(
         model = served.current  # this request keeps this model, whatever swaps meanwhile
         records = rows_as_records(rows)
         start = time.perf_counter()
-        frame = pd.DataFrame.from_records(records)
+        inputs = _Inputs(records, model)
         try:
-            out = _predict(model, frame)
+            out = _answer(model, inputs, serving.onnx)
         except CandorError as exc:
             requests.labels("predict", "422").inc()
             raise HTTPException(422, str(exc)) from exc
@@ -334,11 +347,12 @@ def create_app(
             raise HTTPException(500, f"the model failed on this request: {exc}") from exc
         seconds = time.perf_counter() - start
         latency.observe(seconds)
-        reasons, details = _route(serving, model, frame, out)
+        reasons, details = _route(serving, model, inputs, out)
         now = time.time()
+        ids = os.urandom(16 * len(rows)).hex()  # 128 random bits each, as uuid4 but in one call
         logged = [
             PredictionRecord(
-                uuid.uuid4().hex,
+                ids[32 * i : 32 * i + 32],
                 now,
                 model.name,
                 model.version,
@@ -349,7 +363,9 @@ def create_app(
                 "; ".join(why) or None,
                 extra,
             )
-            for rec, o, why, extra in zip(records, out, reasons, details, strict=True)
+            for i, (rec, o, why, extra) in enumerate(
+                zip(records, out, reasons, details, strict=True)
+            )
         ]
         log.append(logged).result(timeout=60)  # durable before answered
         predictions.inc(len(rows))
@@ -377,8 +393,52 @@ def create_app(
     return app
 
 
+class _Inputs:
+    """A request's rows, as the model's own library takes them (a DataFrame) or as the fast path
+    does (one float matrix), each made only when asked for."""
+
+    def __init__(self, records: list[dict[str, Any]], model: LoadedModel) -> None:
+        self.records = records
+        self.names = [f.name for f in model.features]
+        self.numeric = all(f.numeric for f in model.features)
+        self._frame: pd.DataFrame | None = None
+        self._values: np.ndarray | None = None
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None:
+            self._frame = pd.DataFrame.from_records(self.records)
+        return self._frame
+
+    @property
+    def values(self) -> np.ndarray | None:
+        """The rows as float64 in the model's column order (None for a model with text)."""
+        if self._values is None and self.numeric:
+            names = self.names
+            self._values = np.array([[r[n] for n in names] for r in self.records], dtype=float)
+        return self._values
+
+
+def _answer(model: LoadedModel, inputs: _Inputs, onnx: bool) -> list[dict[str, Any]]:
+    """The model's answers: through its checked ONNX export where it has one and the rows fit in
+    float32, else through its own library."""
+    engine = model.engine if onnx and inputs.numeric else None
+    if engine is not None and inputs.values is not None:
+        matrix = engine.matrix(inputs.values)
+        if matrix is not None:
+            if model.task == "regression":
+                values = engine.values(matrix)
+                if values is not None:
+                    return [{"prediction": v} for v in values.tolist()]
+            else:
+                proba = engine.proba(matrix)
+                if proba is not None:
+                    return _answers(model, proba)
+    return _predict(model, inputs.frame)
+
+
 def _route(
-    serving: Serving, model: LoadedModel, frame: pd.DataFrame, out: list[dict[str, Any]]
+    serving: Serving, model: LoadedModel, inputs: _Inputs, out: list[dict[str, Any]]
 ) -> tuple[list[list[str]], list[dict[str, Any] | None]]:
     """Each row's routing reasons and what routing saw (novelty, the shadow's answer)."""
     rules = serving.rules
@@ -386,7 +446,10 @@ def _route(
     novelty: list[Any] = [None] * n
     profile = model.novelty
     if profile is not None and (rules.novelty < 1 or profile.conformal is not None):
-        novelty = list(profile.score(frame))
+        scored = None
+        if inputs.values is not None:
+            scored = profile.score_matrix(inputs.values, inputs.names)
+        novelty = list(scored if scored is not None else profile.score(inputs.frame))
         widths = profile.half_widths(novelty) if model.task == "regression" else None
         if widths is not None and profile.conformal is not None:
             level = float(profile.conformal["level"])
@@ -401,7 +464,7 @@ def _route(
     if shadow is not None and shadow.version != model.version:
         shadow_name = f"v{shadow.version} (@{serving.shadow_alias})"
         try:  # the shadow never fails a request: its error is kept, the answer goes out
-            shadow_out = list(_predict(shadow, frame))
+            shadow_out = list(_answer(shadow, _Inputs(inputs.records, shadow), serving.onnx))
         except Exception as exc:
             shadow_error = f"{exc.__class__.__name__}: {exc}"[:500]
     reasons, details = [], []
@@ -427,16 +490,20 @@ def _endpoint(path: str) -> str:
 def _predict(model: LoadedModel, frame: pd.DataFrame) -> list[dict[str, Any]]:
     if model.task == "regression":
         return [{"prediction": float(v)} for v in model.predict(frame)]
-    proba = model.predict_proba(frame)
-    labels = np.asarray(model.classes, dtype=object)
-    top = np.argmax(proba, axis=1)
+    return _answers(model, model.predict_proba(frame))
+
+
+def _answers(model: LoadedModel, proba: np.ndarray) -> list[dict[str, Any]]:
+    labels = [_plain(c) for c in model.classes]
+    names = [str(c) for c in model.classes]
+    top = np.argmax(proba, axis=1).tolist()
     return [
         {
-            "prediction": _plain(labels[k]),
-            "probabilities": {str(c): float(p) for c, p in zip(model.classes, row, strict=True)},
-            "confidence": float(row[k]),
+            "prediction": labels[k],
+            "probabilities": dict(zip(names, row, strict=True)),
+            "confidence": row[k],
         }
-        for k, row in zip(top, proba, strict=True)
+        for k, row in zip(top, np.asarray(proba, dtype=float).tolist(), strict=True)
     ]
 
 

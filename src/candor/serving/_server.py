@@ -7,17 +7,19 @@ writer and swap poller, and all write to the one log.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from candor.errors import CandorError
 
-ENV_REF, ENV_PROJECT, ENV_LOG, ENV_POLL, ENV_SHADOW = (
+ENV_REF, ENV_PROJECT, ENV_LOG, ENV_POLL, ENV_SHADOW, ENV_NATIVE = (
     "CANDOR_SERVE_REF",
     "CANDOR_SERVE_PROJECT",
     "CANDOR_SERVE_LOG",
     "CANDOR_SERVE_POLL",
     "CANDOR_SERVE_SHADOW",
+    "CANDOR_SERVE_NATIVE",
 )
 
 
@@ -34,11 +36,13 @@ def build_app(
     log_url: str | None = None,
     poll_s: float | None = 5.0,
     shadow: str | None = None,
+    onnx: bool = True,
 ) -> Any:
     """The app for ``ref`` (``churn@champion``) in ``project``: the model loaded and checked, the
     log opened, ``[feedback]``'s routing rules read; an alias is looked up again every ``poll_s``
     seconds. ``shadow`` (default ``[feedback] shadow``) is an alias scored alongside, never
-    returned. Tokens come from ``CANDOR_TOKEN`` and ``CANDOR_REVIEWERS``."""
+    returned. ``onnx`` runs a version's checked ONNX export where registration stored one.
+    Tokens come from ``CANDOR_TOKEN`` and ``CANDOR_REVIEWERS``."""
     from candor.project import Project
     from candor.registering import load_version, project_registry
     from candor.registry import parse_ref
@@ -68,6 +72,7 @@ def build_app(
         shadow_model,
         shadow_alias,
         Reviewers.from_env(p.workspace),
+        onnx=onnx,
     )
     return create_app(serving, poll_s=poll_s if mref.alias is not None or shadow_alias else None)
 
@@ -81,6 +86,7 @@ def app_from_env() -> Any:
         log_url=os.environ.get(ENV_LOG) or None,
         poll_s=float(poll) if poll else None,
         shadow=os.environ.get(ENV_SHADOW),
+        onnx=not os.environ.get(ENV_NATIVE),
     )
 
 
@@ -94,9 +100,12 @@ def serve(
     log_url: str | None = None,
     poll_s: float = 5.0,
     shadow: str | None = None,
+    onnx: bool = True,
+    on_ready: Callable[[str], None] | None = None,
 ) -> None:
     """Serve ``ref`` until interrupted. Binding to anything but loopback needs ``CANDOR_TOKEN``
-    or ``CANDOR_REVIEWERS``."""
+    or ``CANDOR_REVIEWERS``. ``on_ready`` is told the engine once the model and log have
+    loaded, before uvicorn starts."""
     import uvicorn
 
     from candor.serving._app import is_loopback
@@ -114,13 +123,24 @@ def serve(
     if workers < 1:
         raise CandorError(f"--workers must be at least 1, got {workers}")
     # built once here, so a bad reference, shadow or log URL is a message, not a crash per worker
-    build_app(ref, project, log_url=log_url, poll_s=None, shadow=shadow).state.serving.log.close()
+    first = build_app(ref, project, log_url=log_url, poll_s=None, shadow=shadow, onnx=onnx)
+    serving = first.state.serving
+    serving.log.close()
+    if on_ready is not None:
+        model = serving.served.current
+        note = model.engine_note
+        engine = "ONNX Runtime" if onnx and model.engine is not None else "its own library"
+        if not onnx or note.get("engine") == "onnx" or model.engine is not None:
+            on_ready(f"v{model.version} run by {engine}")
+        else:
+            on_ready(f"v{model.version} run by {engine}: {note.get('why', '')}")
     os.environ.update(
         {
             ENV_REF: ref,
             ENV_PROJECT: str(Path(project).resolve()),
             ENV_LOG: log_url or "",
             ENV_POLL: str(poll_s),
+            ENV_NATIVE: "" if onnx else "1",
         }
     )
     if shadow is not None:
