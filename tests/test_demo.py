@@ -60,6 +60,14 @@ def test_demo_prints_a_leaderboard_and_a_comparison_and_writes_only_in_its_folde
     tmp_path, res, _ = demo_run
     assert "Traceback" not in res.stderr
     out = _flat(res.stdout)
+    # the trap first: the leaky split's too-good score, the audit's finding, the honest score
+    assert out.index("First, the trap") < out.index("Ladder:")
+    leak = demo_run[2].leak
+    assert leak.leaky["accuracy"].value > leak.honest["accuracy"].value + 0.03
+    assert leak.leaky["accuracy"].low > leak.honest["accuracy"].high  # the intervals do not touch
+    assert leak.audit.verdict == "error" and "identical twin in train" in leak.finding.text
+    assert "Too good to be true" in out and "Fix: deduplicate before splitting" in out
+    assert "On the project's honest split the same model scores" in out
     assert "Leaderboard" in out
     for model in ("logistic regression", "random forest", "gradient boosting", "dummy (prior)"):
         assert all(word in out for word in model.split())

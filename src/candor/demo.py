@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from candor.audit import AuditReport
 from candor.auditing import audit_project
-from candor.errors import GateFailed
+from candor.errors import CandorError, GateFailed
 from candor.forecasting import ForecastRun, forecast_project
 from candor.ladder._climb import Progress
 from candor.laddering import LadderRun, ladder_project
@@ -31,6 +32,46 @@ from candor.stats import Comparison, Evaluation, compare, evaluate
 DEMO_SOURCE = "sklearn:breast_cancer"
 DEMO_METRICS = ["roc_auc", "accuracy", "f1", "brier", "log_loss"]
 DEMO_MODEL = "breast-cancer"
+
+
+@dataclass(frozen=True)
+class DemoSpec:
+    """Which bundled data the demo runs on, and what it registers."""
+
+    source: str
+    model: str
+    label: str
+    goal: str
+    metrics: list[str]
+    primary: str
+    min_acceptable: float
+    #: the ladder's rungs (None: every rung that applies)
+    rungs: list[str] | None = None
+    #: the rung to register (None: the ladder's recommendation)
+    register_rung: str | None = None
+
+
+BREAST_CANCER = DemoSpec(
+    DEMO_SOURCE,
+    DEMO_MODEL,
+    "breast cancer",
+    "flag tumours likely to be malignant for a second reading",
+    DEMO_METRICS,
+    "roc_auc",
+    0.90,
+)
+#: ``candor demo --images``: 8x8 scans of handwritten digits, the CNN registered to look inside it
+DIGITS = DemoSpec(
+    "sklearn:digits",
+    "digits",
+    "handwritten digits",
+    "read handwritten digits from 8x8 scans, sending doubtful ones to a person",
+    ["accuracy", "log_loss", "brier"],
+    "accuracy",
+    0.90,
+    rungs=["dummy", "linear", "knn", "svm_rbf", "cnn"],
+    register_rung="cnn",
+)
 
 
 def _models(seed: int) -> dict[str, Callable[[], Any]]:
@@ -50,6 +91,73 @@ def _models(seed: int) -> dict[str, Callable[[], Any]]:
         ),
         "gradient boosting": lambda: HistGradientBoostingClassifier(random_state=seed),
     }
+
+
+@dataclass(frozen=True)
+class LeakyAct:
+    """The trap first: the same data exported twice, split at random, so most test rows have a
+    copy in training. A one-nearest-neighbour model then looks perfect; the audit says why; on the
+    project's honest split the same model scores what it is worth."""
+
+    model: str
+    rows: int
+    leaky: Evaluation
+    honest: Evaluation
+    audit: AuditReport
+
+    @property
+    def finding(self) -> Any:
+        """The audit's worst finding on the leaky split (the exact duplicates)."""
+        return next(iter(sorted(self.audit.findings, key=lambda f: f.severity != "error")), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        f = self.finding
+        return {
+            "model": self.model,
+            "rows": self.rows,
+            "leaky": self.leaky.to_dict(),
+            "honest": self.honest.to_dict(),
+            "audit_verdict": self.audit.verdict,
+            "finding": None if f is None else {"text": f.text, "fix": f.fix},
+        }
+
+
+def leaky_act(project: Project, *, seed: int = 0, n_resamples: int = 2_000) -> LeakyAct:
+    """Score a one-nearest-neighbour model on a leaky split of the project's data, audit that
+    split, and score the model again on the project's own split (see :class:`LeakyAct`)."""
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from candor.audit import audit
+
+    ds = project.dataset()
+    frame, features, target = ds.frame, ds.features, ds.target
+    # the classic accident: a table appended to itself (two exports merged), split at random
+    twice = pd.concat([frame, frame], ignore_index=True)
+    order = np.random.default_rng(seed).permutation(len(twice))
+    cut = int(len(twice) * 0.75)
+    train, test = twice.iloc[order[:cut]], twice.iloc[order[cut:]]
+    split = project.split(ds)
+    honest_train, honest_test = frame.iloc[split.train], frame.iloc[split.test]
+
+    def score(tr: pd.DataFrame, te: pd.DataFrame) -> Evaluation:
+        model = make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=1))
+        model.fit(tr[features].to_numpy(), tr[target].to_numpy())
+        proba = model.predict_proba(te[features].to_numpy())
+        pred = np.asarray(model.classes_)[np.argmax(proba, axis=1)]
+        return evaluate(
+            te[target].to_numpy(), pred, metrics=["accuracy"], n_resamples=n_resamples, seed=seed
+        )
+
+    report = audit(train, test, target, task=ds.task, seed=seed, checks=["exact_duplicates"])
+    return LeakyAct(
+        "1-nearest neighbour",
+        len(twice),
+        score(train, test),
+        score(honest_train, honest_test),
+        report,
+    )
 
 
 @dataclass(frozen=True)
@@ -75,6 +183,10 @@ class DemoResult:
     serving: ServingTour | None = None
     #: the project's report: one self-contained HTML file of all the above
     report: ReportResult | None = None
+    #: the trap first: a leaky split's too-good score, the audit's finding, the honest score
+    leak: LeakyAct | None = None
+    #: what the data is, in words
+    dataset: str = "breast cancer"
 
     @property
     def runs_recorded(self) -> int:
@@ -107,6 +219,7 @@ class DemoResult:
             "blocked": self.blocked,
             "serving": None if self.serving is None else self.serving.to_dict(),
             "report": None if self.report is None else self.report.to_dict(),
+            "leak": None if self.leak is None else self.leak.to_dict(),
         }
 
 
@@ -116,32 +229,58 @@ def run_demo(
     seed: int = 0,
     n_resamples: int = 10_000,
     on_progress: Progress | None = None,
+    on_stage: Callable[[str], None] | None = None,
+    images: bool = False,
 ) -> DemoResult:
-    """Create (or reuse) the demo project in ``folder`` and evaluate a few models honestly."""
+    """Create (or reuse) the demo project in ``folder`` and evaluate a few models honestly;
+    ``on_stage`` hears each step's name as it starts, ``on_progress`` the ladder's rungs.
+    ``images`` runs it on ``sklearn:digits`` with the CNN rung (:data:`DIGITS`)."""
+    spec = DIGITS if images else BREAST_CANCER
+    if images:
+        import importlib.util
+
+        if importlib.util.find_spec("torch") is None:
+            raise CandorError(
+                "candor demo --images trains the CNN rung, which needs PyTorch: install the extra "
+                "with pip install 'candor[nn]' (make demo's .venv has it)"
+            )
+
+    def stage(what: str) -> None:
+        if on_stage is not None:
+            on_stage(what)
+
     root = Path(folder)
     if not (root / "candor.toml").exists():
-        cfg = init_project(root, name="candor-demo", source=DEMO_SOURCE)
+        cfg = init_project(root, name="candor-demo", source=spec.source)
         # a release gate with a threshold to meet: the champion's pessimistic bound must reach it
         text = cfg.read_text(encoding="utf-8")
         cfg.write_text(
-            text.replace("# min_acceptable = 0.80 ", "min_acceptable = 0.90   ", 1).replace(
-                'goal = ""', 'goal = "flag tumours likely to be malignant for a second reading"', 1
-            ),
+            text.replace(
+                "# min_acceptable = 0.80 ", f"min_acceptable = {spec.min_acceptable:.2f}   ", 1
+            ).replace('goal = ""', f'goal = "{spec.goal}"', 1),
             encoding="utf-8",
         )
+    # the trap first: what a leaky split does to a score, and how the audit catches it
+    stage("The trap first: scoring a leaky split, then auditing it")
+    leak = leaky_act(Project.load(root), seed=seed)
+    stage(f"Auditing {spec.source}'s honest split")
     audited = audit_project(root)  # the data first: a leak makes every number below meaningless
     # then the ladder: which model is worth it, from the simplest up
-    climbed = ladder_project(root, on_progress=on_progress)
+    stage("Climbing the model ladder")
+    climbed = ladder_project(root, rungs=spec.rungs, on_progress=on_progress)
     # and what more data would buy the recommended model, before anyone promises a deadline
+    stage("Forecasting what more data would buy")
     forecasted = forecast_project(root)
     # and what serving it would take: memory, latency, an instance and its monthly cost
+    stage("Sizing the model for serving (fresh processes)")
     sized = size_project(root, repeats=2)
     # then into the registry, and through the release gates to champion (a rerun of the demo
     # promotes its new version only if it is no worse than the last one)
-    registered = register(root, name=DEMO_MODEL)
+    stage("Registering and promoting through the gates")
+    registered = register(root, name=spec.model, rung=spec.register_rung)
     promoted: Promotion | None
     try:
-        promoted = promote(root, name=DEMO_MODEL, version=registered.version)
+        promoted = promote(root, name=spec.model, version=registered.version)
     except GateFailed as exc:  # a rerun whose new model is worse than the last champion
         promoted, refused = None, str(exc)
     else:
@@ -149,12 +288,14 @@ def run_demo(
     # and the gates at work: the dummy (always the majority class) may not replace it
     blocked = refused
     try:
-        dummy = register(root, name=DEMO_MODEL, rung="dummy", alias="")
-        promote(root, name=DEMO_MODEL, version=dummy.version)
+        dummy = register(root, name=spec.model, rung="dummy", alias="")
+        promote(root, name=spec.model, version=dummy.version)
     except GateFailed as exc:
         blocked = str(exc)
     # and serving it: every prediction logged, the doubtful ones routed to review, the KPIs
-    toured = serve_held_out(root, f"{DEMO_MODEL}@champion")
+    stage("Serving the champion: held-out rows as traffic, doubtful ones reviewed")
+    toured = serve_held_out(root, f"{spec.model}@champion")
+    stage("Scoring a leaderboard on the held-out rows")
     project = Project.load(root)
     ds = project.dataset()
     split = project.split(ds)
@@ -162,6 +303,7 @@ def run_demo(
     tracker = project.tracker()
     evaluations: dict[str, Evaluation] = {}
     scores: dict[str, np.ndarray] = {}
+    preds: dict[str, np.ndarray] = {}
     run_ids: dict[str, str] = {}
     for name, make in _models(seed).items():
         model = make().fit(X[split.train], y[split.train])
@@ -169,10 +311,16 @@ def run_demo(
         classes = list(model.classes_)
         pred = np.asarray(classes)[np.argmax(proba, axis=1)]
         ev = evaluate(
-            y[split.test], pred, proba, metrics=DEMO_METRICS, n_resamples=n_resamples, seed=seed
+            y[split.test],
+            pred,
+            proba,
+            metrics=spec.metrics,
+            n_resamples=n_resamples,
+            seed=seed,
         )
         evaluations[name] = ev
         scores[name] = proba
+        preds[name] = pred
         run_ids[name] = log_evaluation(
             tracker,
             ev,
@@ -181,19 +329,32 @@ def run_demo(
             project_root=project.root,
             params={"model": name, **{f"split_{k}": v for k, v in split.to_dict().items()}},
         )
-    primary = "roc_auc"
+    primary = spec.primary
     ranked = sorted(evaluations, key=lambda m: -evaluations[m][primary].value)
     a, b = ranked[0], ranked[1]
     y_test = y[split.test]
-    comparison = compare(
-        y_test,
-        score_a=scores[a][:, 1],
-        score_b=scores[b][:, 1],
-        metric=primary,
-        names=(a, b),
-        n_resamples=n_resamples,
-        seed=seed,
-    )
+    if primary == "roc_auc":  # binary: the scores, compared by DeLong's paired test
+        comparison = compare(
+            y_test,
+            score_a=scores[a][:, 1],
+            score_b=scores[b][:, 1],
+            metric=primary,
+            names=(a, b),
+            n_resamples=n_resamples,
+            seed=seed,
+        )
+    else:  # the labels, by the paired bootstrap (and McNemar's test for accuracy)
+        comparison = compare(
+            y_test,
+            preds[a],
+            preds[b],
+            metric=primary,
+            names=(a, b),
+            n_resamples=n_resamples,
+            seed=seed,
+        )
+    stage("Writing the report")
+    written = report(root)
     return DemoResult(
         root.resolve(),
         len(split.train),
@@ -211,5 +372,7 @@ def run_demo(
         blocked,
         toured,
         # last, the story told with pictures: every section that ran, in one file
-        report(root),
+        written,
+        leak,
+        spec.label,
     )

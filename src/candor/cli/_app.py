@@ -665,24 +665,60 @@ def data_show(
 
 @app.command()
 def demo(
-    folder: Annotated[Path, typer.Option("--dir", help="Demo project folder (created).")] = Path(
-        "candor-demo"
-    ),
+    folder: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir",
+            help="Demo project folder (created; default candor-demo, or candor-demo-images).",
+        ),
+    ] = None,
+    images: Annotated[
+        bool,
+        typer.Option(
+            "--images",
+            help="On sklearn:digits (8x8 images) with the CNN rung: the report looks inside the "
+            "network (needs candor[nn]).",
+        ),
+    ] = False,
     seed: Annotated[int, typer.Option(help="Seed for models, split and resampling.")] = 0,
     resamples: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 10_000,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
     """Run the loop on bundled data: models, a leaderboard with intervals, a comparison, claims."""
+    import time
+
     from candor.demo import run_demo
 
-    with err_console.status(
-        "Auditing sklearn:breast_cancer, then climbing the ladder..."
-    ) as status:
+    began = time.monotonic()
+    steps = 9  # the stages run_demo announces
+
+    with err_console.status("Starting the demo...") as status:
+        done = 0
+        current = ""
+
+        def show(detail: str = "") -> None:
+            tail = f": {detail}" if detail else ""
+            status.update(f"[{done}/{steps}, {time.monotonic() - began:.0f} s] {current}{tail}...")
+
+        def stage(what: str) -> None:
+            nonlocal done, current
+            if current:
+                done += 1
+            current = what
+            show()
 
         def progress(event: str, info: dict[str, object]) -> None:
-            status.update(f"Ladder: {info['rung']} ({info['rows']:,} rows)")
+            show(f"{info['rung']} ({info['rows']:,} rows)")
 
-        res = run_demo(folder, seed=seed, n_resamples=resamples, on_progress=progress)
+        res = run_demo(
+            folder or Path("candor-demo-images" if images else "candor-demo"),
+            seed=seed,
+            n_resamples=resamples,
+            on_progress=progress,
+            on_stage=stage,
+            images=images,
+        )
+    err_console.print(f"[dim]demo finished in {time.monotonic() - began:.0f} s[/dim]")
     if as_json:
         typer.echo(strict_json(res.to_dict()))
         return

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from candor.audit import AuditReport
-from candor.demo import DemoResult
+from candor.demo import DemoResult, LeakyAct
 from candor.serving._tour import ServingTour
 from candor.stats import METRICS, Comparison, Estimate, Evaluation
 
@@ -66,7 +66,31 @@ def print_comparison(console: Console, c: Comparison) -> None:
     console.print(f"  [{colour}]{c.sentence}[/{colour}]")
 
 
+def print_leak(console: Console, leak: LeakyAct) -> None:
+    """The demo's first act: a leaky split's too-good score, the finding, the honest score."""
+    acc, honest = leak.leaky["accuracy"], leak.honest["accuracy"]
+    console.print("[bold]First, the trap: a split that leaks[/bold]")
+    console.print(
+        f"  The data appended to itself ({leak.rows:,} rows, as when two exports are merged) and "
+        f"split at random: a {leak.model} model scores accuracy {acc.format(3)} on "
+        f"{acc.n:,} test rows. Too good to be true."
+    )
+    f = leak.finding
+    if f is not None:
+        console.print(
+            f"  [bold]candor audit[/bold] ({f.severity}): {escape(f.text.split(' Fix:')[0])}"
+        )
+        console.print(f"  Fix: {escape(f.fix)}")
+    console.print(
+        f"  On the project's honest split the same model scores {honest.format(3)} on "
+        f"{honest.n:,} test rows ({honest.method} {honest.level:.0%} intervals)."
+    )
+    console.print("  Now the real run, on the honest split:\n")
+
+
 def print_demo(console: Console, res: DemoResult) -> None:
+    if res.leak is not None:
+        print_leak(console, res.leak)
     print_audit(console, res.audit)
     if res.ladder is not None:
         print_ladder(console, res.ladder)
@@ -77,7 +101,7 @@ def print_demo(console: Console, res: DemoResult) -> None:
     some = next(iter(res.evaluations.values()))
     level = f"{some.level:.0%}"
     t = Table(
-        title=f"Leaderboard: breast cancer, {res.n_test} test rows ({res.n_train} train); "
+        title=f"Leaderboard: {res.dataset}, {res.n_test} test rows ({res.n_train} train); "
         f"value ({level} interval)",
         box=box.SIMPLE_HEAD,
         padding=(0, 1),
