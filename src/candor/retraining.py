@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from candor.errors import ModelNotFound
+from candor.errors import DataError, ModelNotFound
 from candor.feedback import FeedbackData, training_data
 from candor.forecasting import NoRungChosen
 from candor.project import Project
@@ -106,6 +106,10 @@ def _choose_rung(
     """The rung to fit, and why: given, or the ladder's recommendation (the champion's ladder,
     else the last on the project's data), else the champion's own."""
     if rung:
+        from candor.ladder._rungs import RUNGS
+
+        if rung not in RUNGS:  # before the export is read and audited, not minutes later
+            raise DataError(f"unknown rung {rung!r}; the rungs are {', '.join(RUNGS)}")
         return rung, "as asked"
     tracker = project.tracker()
     tags = dict(registry.version(name, champion).tags or {}) if champion else {}
@@ -174,8 +178,8 @@ def retrain(
     name = _model_name(registry, name)
     alias = cfg.registry.champion
     champion = registry.alias_version(name, alias)
-    data = training_data(p, dataset)
     chosen, why = _choose_rung(p, registry, name, champion, rung)
+    data = training_data(p, dataset)
     audit_run = _audit(p, data) if audit else None
     lineage = {
         "candor.feedback.export_run": data.run_id,

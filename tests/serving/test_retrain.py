@@ -22,6 +22,9 @@ def retrained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Retrainin
     root = served_project(tmp_path_factory.mktemp("retrain"))
     with pytest.raises(DataError, match="no feedback export of the project's data"):
         retrain(root)
+    # a rung that does not exist is refused before anything is read, whatever else is missing
+    with pytest.raises(DataError, match="unknown rung 'bogus'; the rungs are dummy, linear"):
+        retrain(root, rung="bogus")
     review_some(root)
     export = export_feedback(root)
     return root, retrain(root), export.hash

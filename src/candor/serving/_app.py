@@ -225,7 +225,10 @@ def create_app(
         buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5),
         registry=metrics,
     )
-    errors = Counter("candor_exceptions", "Requests that failed inside the model", registry=metrics)
+    # not "exceptions": in the KPIs an exception is a prediction routed to review
+    errors = Counter(
+        "candor_model_errors", "Requests the model failed on (answered 500)", registry=metrics
+    )
     version_gauge = Gauge("candor_model_version", "The version being served", registry=metrics)
     version_gauge.set(float(served.current.version or 0))
 
