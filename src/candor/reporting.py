@@ -162,6 +162,7 @@ def _held_out(project: Project, ds: Any, split: Any, rung: str | None) -> HeldOu
         classes = list(model.classes)
         proba = model.predict_proba if model.task != "regression" else None
         predict: Callable[[Any], np.ndarray] = model.predict
+        native = model.model
     elif rung is not None:
         from candor.sizer import _fit_rung
 
@@ -180,6 +181,7 @@ def _held_out(project: Project, ds: Any, split: Any, rung: str | None) -> HeldOu
             return np.asarray(labels[np.argmax(fitted.predict_proba(X_), axis=1)])
 
         predict = predict_fitted
+        native = fitted
     else:
         return None
     costs = project.costs if ds.task == "binary" else None
@@ -205,7 +207,18 @@ def _held_out(project: Project, ds: Any, split: Any, rung: str | None) -> HeldOu
         source += f"; it could not be scored: {exc}"
         ev = None
     return HeldOut(
-        source, ds.task, classes, proba, predict, X, y, ev, cfg.metric.primary, costs, cfg.data.seed
+        source,
+        ds.task,
+        classes,
+        proba,
+        predict,
+        X,
+        y,
+        ev,
+        cfg.metric.primary,
+        costs,
+        cfg.data.seed,
+        native,
     )
 
 
@@ -288,6 +301,7 @@ def _gather(project: Project) -> _Gathered:
         body, figs = (classifier_view if held.proba is not None else regression_view)(held)
         g.figures.update(figs)
         g.add("model", "The model on held-out rows", body, True)
+        _network_section(g, held)
 
     forecast = _latest(tracker, "forecast", h)
     doc = (
@@ -335,6 +349,20 @@ def _gather(project: Project) -> _Gathered:
             "candor register NAME",
         )
     return g
+
+
+def _network_section(g: _Gathered, held: HeldOut) -> None:
+    """ "Inside the network" for the CNN rung; other models have no such section (their pictures
+    are all in the model's section), so a report's sections stay those of what ran."""
+    from candor.report._nn_html import is_network
+
+    if held.proba is None or not is_network(held.native):
+        return
+    from candor.report._nn_html import network_view
+
+    body, figs = network_view(held, held.native)
+    g.figures.update(figs)
+    g.add("network", "Inside the network", body, True)
 
 
 def _serving(project: Project) -> tuple[str, bool]:

@@ -32,7 +32,8 @@ def svg_of(fig: Any) -> str:
     """The figure as an inline ``<svg>`` (no XML prolog, no doctype), and the figure closed."""
     plt = _plt()
     try:
-        fig.tight_layout()
+        if fig.get_layout_engine() is None:  # a constrained layout has placed things already
+            fig.tight_layout()
         buf = io.StringIO()
         with plt.rc_context({"svg.fonttype": "none"}):
             fig.savefig(
@@ -174,4 +175,111 @@ def cost_svg(
     ax.tick_params(labelsize=7)
     ax.grid(alpha=0.3, lw=0.5)
     ax.legend(fontsize=7)
+    return svg_of(fig)
+
+
+def image_grid_svg(
+    images: Sequence[np.ndarray],
+    titles: Sequence[str],
+    *,
+    columns: int,
+    cmap: str = "gray_r",
+    symmetric: bool = False,
+    overlays: Sequence[np.ndarray | None] | None = None,
+    colorbar: str | None = None,
+    cell_in: float = 1.25,
+) -> str:
+    """Small images in a grid, each with its title, on one colour scale (the images' common range,
+    or symmetric around 0 for signed weights). ``overlays`` draws a heat map in [0, 1] over an
+    image (half transparent); ``colorbar`` labels the scale of the overlays if any, else of the
+    images."""
+    plt = _plt()
+    n = len(images)
+    rows = max(1, -(-n // columns))
+    stack = np.array([np.asarray(a, dtype=float) for a in images])
+    if symmetric:
+        top = float(np.abs(stack).max()) or 1.0
+        vmin, vmax = -top, top
+    else:
+        vmin, vmax = float(stack.min()), float(stack.max())
+        vmax = vmax if vmax > vmin else vmin + 1.0
+    lines = max((t.count("\n") + 1 for t in titles), default=1)
+    fig, axes = plt.subplots(
+        rows,
+        columns,
+        figsize=(cell_in * columns + (0.8 if colorbar else 0), (cell_in + 0.14 * lines) * rows),
+        squeeze=False,
+        layout="constrained",
+    )
+    shown = heat = None
+    for i, ax in enumerate(axes.ravel()):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if i >= n:
+            ax.axis("off")
+            continue
+        shown = ax.imshow(stack[i], cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+        over = overlays[i] if overlays is not None else None
+        if over is not None:
+            heat = ax.imshow(
+                over, cmap="inferno", vmin=0, vmax=1, alpha=0.6, interpolation="bilinear"
+            )
+        ax.set_title(titles[i], fontsize=6.5)
+    if colorbar:
+        fig.colorbar(
+            heat or shown, ax=axes.ravel().tolist(), shrink=min(0.8, 2.4 / rows), label=colorbar
+        )
+    return svg_of(fig)
+
+
+def epoch_heatmaps_svg(
+    panels: Sequence[tuple[str, np.ndarray, np.ndarray]], *, ylabel: str, colorbar: str
+) -> str:
+    """One small heat map per panel (title, bin edges, shares of shape bins x epochs): epochs
+    along x, bins along y, the colour the share of values in the bin on a log scale (a few
+    outlying values stay visible next to the bulk)."""
+    from matplotlib.colors import LogNorm
+    from matplotlib.ticker import MaxNLocator
+
+    plt = _plt()
+    k = len(panels)
+    fig, axes = plt.subplots(
+        1, k, figsize=(1.9 * k + 0.9, 2.5), squeeze=False, layout="constrained"
+    )
+    positive = [s[s > 0] for _, _, s in panels if (s > 0).any()]
+    low = min((float(p.min()) for p in positive), default=1e-4)
+    norm = LogNorm(vmin=max(low, 1e-5), vmax=1.0)
+    mesh = None
+    for ax, (title, edges, shares) in zip(axes[0], panels, strict=True):
+        # equal bins and whole epochs: an image (one embedded PNG), where a mesh of quads would
+        # write a path per cell and weigh a megabyte
+        mesh = ax.imshow(
+            np.ma.masked_less_equal(shares, 0),
+            origin="lower",
+            aspect="auto",
+            extent=(0.5, shares.shape[1] + 0.5, float(edges[0]), float(edges[-1])),
+            cmap="viridis",
+            norm=norm,
+            interpolation="nearest",
+        )
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_title(title, fontsize=7.5)
+        ax.set_xlabel("epoch", fontsize=7)
+        ax.tick_params(labelsize=6)
+    axes[0][0].set_ylabel(ylabel, fontsize=7)
+    if mesh is not None:
+        fig.colorbar(mesh, ax=axes[0].tolist(), shrink=0.9, label=colorbar)
+    return svg_of(fig)
+
+
+def epochs_line_svg(values: Sequence[float], *, ylabel: str) -> str:
+    """One value per epoch as a line with dots (the training loss)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(4.2, 2.4))
+    x = np.arange(1, len(values) + 1)
+    ax.plot(x, values, "o-", color=BLUE, ms=3, lw=1.2)
+    ax.set_xlabel("epoch", fontsize=8)
+    ax.set_ylabel(ylabel, fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.grid(alpha=0.3, lw=0.5)
     return svg_of(fig)

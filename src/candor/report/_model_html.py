@@ -34,6 +34,7 @@ class HeldOut:
     primary: str
     costs: Costs | None
     seed: int = 0
+    native: Any = None  # the fitted model itself (a SmallCNN gets the "Inside the network" view)
 
 
 def est_from_dict(d: dict[str, Any] | None) -> Estimate | None:
@@ -240,7 +241,60 @@ def _importance_html(h: HeldOut, codes: np.ndarray, figs: dict[str, str]) -> str
     )
 
 
+GALLERY_GROUPS = (
+    ("confident_right", "Most confident right answers", "none"),
+    ("confident_wrong", "Most confident wrong answers", "No wrong answer on these rows."),
+    ("uncertain", "Least certain (smallest margin between the top two classes)", "none"),
+)
+
+
+def _pixel_grid(X: pd.DataFrame) -> tuple[int, int] | None:
+    """The image shape when the columns are a square grid of pixels (as the CNN rung reads them)."""
+    from candor.ladder._cnn import image_shape
+
+    numeric = all(pd.api.types.is_numeric_dtype(t) for t in X.dtypes)
+    return image_shape([str(c) for c in X.columns], numeric)
+
+
+def _gallery_images(
+    h: HeldOut, proba: np.ndarray, codes: np.ndarray, figs: dict[str, str], shape: tuple[int, int]
+) -> str:
+    columns = [str(c) for c in h.X.columns]
+    g = ins.gallery(h.X.set_axis(columns, axis=1), codes, proba, h.classes, columns)
+    out = [
+        "<h3>Examples</h3><p>Held-out images with their true and predicted class and the model's "
+        f"confidence (its largest class probability), out of {len(codes):,} held-out rows; dark "
+        "is a high pixel value.</p>"
+    ]
+    for key, title, empty in GALLERY_GROUPS:
+        frame = getattr(g, key)
+        if frame.empty:
+            out.append(f"<h4>{escape(title)}</h4><p>{escape(empty)}</p>")
+            continue
+        name = f"gallery_{key}.svg"
+        figs[name] = fig.image_grid_svg(
+            list(frame[columns].to_numpy(dtype=float).reshape(len(frame), *shape)),
+            [
+                f"row {r.row}\ntrue {r.true}, predicted {r.predicted}\n(p={r.confidence:.2f})"
+                for r in frame.itertuples(index=False)
+            ],
+            columns=len(frame),
+        )
+        out.append(
+            f"<h4>{escape(title)}</h4>"
+            + figure(
+                figs[name],
+                f"{len(frame)} held-out images; row is the row's index in the data, p the "
+                "model's probability of its predicted class.",
+            )
+        )
+    return "".join(out)
+
+
 def _gallery_html(h: HeldOut, proba: np.ndarray, codes: np.ndarray, figs: dict[str, str]) -> str:
+    shape = _pixel_grid(h.X)
+    if shape is not None:
+        return _gallery_images(h, proba, codes, figs, shape)
     columns = list(h.X.columns[:6])
     g = ins.gallery(h.X, codes, proba, h.classes, columns)
     return (
