@@ -123,6 +123,11 @@ def _filters_html(model: Any, figs: dict[str, str]) -> str:
     )
 
 
+def _blank(cam: np.ndarray) -> str:
+    # Grad-CAM keeps only the evidence for the class (its ReLU): no such evidence, no heat
+    return "" if cam.max() > 0 else "\nall 0: nothing for it"
+
+
 def _grad_cam_html(h: HeldOut, model: Any, proba: np.ndarray, figs: dict[str, str]) -> str:
     labels = [str(c) for c in h.classes]
     index = {c: i for i, c in enumerate(h.classes)}
@@ -145,8 +150,8 @@ def _grad_cam_html(h: HeldOut, model: Any, proba: np.ndarray, figs: dict[str, st
         overlays += [None, cam_pred[j], cam_true[j]]
         titles += [
             f"held-out row {h.X.index[i]}\n{p.kind}\ntrue {labels[t]}, predicted {labels[q]}",
-            f"heat for {labels[q]}\n(predicted,\np={proba[i, q]:.2f})",
-            f"heat for {labels[t]}\n(true,\np={proba[i, t]:.2f})",
+            f"heat for {labels[q]}\n(predicted,\np={proba[i, q]:.2f}){_blank(cam_pred[j])}",
+            f"heat for {labels[t]}\n(true,\np={proba[i, t]:.2f}){_blank(cam_true[j])}",
         ]
     figs["nn_grad_cam.svg"] = fig.image_grid_svg(
         tiles,
@@ -163,7 +168,8 @@ def _grad_cam_html(h: HeldOut, model: Any, proba: np.ndarray, figs: dict[str, st
         "Grad-CAM for the predicted and for the true class: the last convolution's feature "
         "maps weighted by how much each raises that class's score, scaled to the map's peak. "
         "p is the model's probability of the class for that row. A right answer's two maps are "
-        "the same map. The maps are as coarse as the last convolution's view of the image.",
+        "the same map. A map with no heat: nothing in the image raises that class's score. The "
+        "maps are as coarse as the last convolution's view of the image.",
     )
 
 
