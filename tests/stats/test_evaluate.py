@@ -265,7 +265,19 @@ def test_a_perfect_bootstrapped_score_gets_the_exact_bound_of_its_smallest_class
     for name, est in ev.metrics.items():
         assert est.value == est.high == 1.0, name
         assert est.low == pytest.approx(0.025 ** (1 / 30)), name  # 0 errors in 30 trials
-        assert est.method == "exact bound, 0 errors in 30 rows of the smallest class", name
+        what = "positive rows" if name == "recall" else "rows of the smallest class"
+        assert est.method == f"exact bound, 0 errors in 30 {what}", name
+
+
+def test_a_perfect_precision_is_bounded_by_the_rows_predicted_positive():
+    # 30 positives, 20 of them found and no false alarm: precision's trials are those 20
+    y = np.array([0] * 70 + [1] * 30)
+    pred = y.copy()
+    pred[-10:] = 0
+    est = evaluate(y, pred, metrics=["precision"], **FAST)["precision"]
+    assert est.value == est.high == 1.0
+    assert est.low == pytest.approx(0.025 ** (1 / 20))
+    assert est.method == "exact bound, 0 errors in 20 rows predicted positive"
 
 
 def test_a_perfectly_ranked_auc_gets_the_exact_bound_from_the_bootstrap_too():

@@ -142,8 +142,9 @@ def _bounded(metric: Metric, p: Predictions, est: Estimate, groups: np.ndarray |
     When every row is right, every resample is perfect too and the bootstrap says
     "1.000 (1.000-1.000)", a certainty the data cannot give. No errors in k independent trials
     supports the exact (Clopper-Pearson) lower bound for 0 errors in k: k is the number of rows (or
-    groups) for accuracy, and the smallest class's for class-averaged and rank metrics, which
-    can be no better than their weakest class.
+    groups) for accuracy, the rows predicted positive for precision, the positive rows for recall,
+    and the smallest class's for class-averaged and rank metrics, which can be no better than
+    their weakest class.
     """
     if metric.kind not in ("proportion", "rank"):
         return est
@@ -156,6 +157,12 @@ def _bounded(metric: Metric, p: Predictions, est: Estimate, groups: np.ndarray |
     if metric.name == "accuracy":
         k = p.n if groups is None else len(np.unique(groups))
         what = "rows" if groups is None else "groups"
+    elif metric.name in ("precision", "recall") and p.pred is not None:
+        # precision's trials are the rows predicted positive, recall's the positive rows
+        hit = (p.pred == 1) if metric.name == "precision" else (p.y == 1)
+        k = int(hit.sum()) if groups is None else len(np.unique(groups[hit]))
+        unit = "rows" if groups is None else "groups"
+        what = f"{unit} predicted positive" if metric.name == "precision" else f"positive {unit}"
     else:
         per_class = [
             int(np.sum(p.y == c)) if groups is None else len(np.unique(groups[p.y == c]))
