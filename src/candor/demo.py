@@ -238,12 +238,14 @@ def run_demo(
     on_progress: Progress | None = None,
     on_stage: Callable[[str], None] | None = None,
     images: bool = False,
+    spec: DemoSpec | None = None,
 ) -> DemoResult:
     """Create (or reuse) the demo project in ``folder`` and evaluate a few models honestly;
     ``on_stage`` hears each step's name as it starts, ``on_progress`` the ladder's rungs.
-    ``images`` runs it on ``sklearn:digits`` with the CNN rung (:data:`DIGITS`)."""
-    spec = DIGITS if images else BREAST_CANCER
-    if images:
+    ``images`` runs it on ``sklearn:digits`` with the CNN rung (:data:`DIGITS`); ``spec`` names
+    other data and rungs."""
+    spec = spec or (DIGITS if images else BREAST_CANCER)
+    if images or spec.register_rung == "cnn":
         import importlib.util
 
         if importlib.util.find_spec("torch") is None:
