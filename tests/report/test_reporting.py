@@ -129,3 +129,50 @@ def test_model_card_markdown_becomes_headings_lists_and_tables() -> None:
     )
     assert "<h3>Card</h3>" in html and "<code>code</code>" in html
     assert "<li>one</li>" in html and "<th>a</th>" in html and "<td>2</td>" in html
+
+
+def test_serving_shares_are_percentages_and_forecast_methods_are_said_once(tmp_path: Path) -> None:
+    import time
+    import uuid
+
+    from candor.report._recorded_html import forecast_recorded_html, serving_html
+    from candor.serving import PredictionLog, PredictionRecord, ReviewQueue, log_kpis
+
+    log = PredictionLog(f"sqlite:///{tmp_path / 'log.db'}")
+    try:
+        now = time.time()
+        log.append(
+            [
+                PredictionRecord(
+                    uuid.uuid4().hex,
+                    now,
+                    "m",
+                    "1",
+                    {"x": i},
+                    {"prediction": 1},
+                    0.9,
+                    1.0,
+                    "low confidence" if i < 7 else None,
+                )
+                for i in range(100)
+            ]
+        ).result()
+        queue = ReviewQueue(log)
+        html = serving_html(log_kpis(queue), 7, 0)
+    finally:
+        log.close()
+    row = next(r for r in html.split("<tr>") if r.startswith("<td>exception rate"))
+    assert "7.0% (" in row and "n=100" in row  # 7 of 100 routed, as a percentage with its n
+    est = {"value": 0.9, "low": 0.85, "high": 0.95, "level": 0.9, "n": 40, "method": "curve fit"}
+    doc = {
+        "forecast": {
+            "metric": "roc_auc",
+            "level": 0.9,
+            "rung": "linear",
+            "at_full": {"rows": 400, "score": est, "fit_seconds": {**est, "method": "power law"}},
+            "at_scales": [{"factor": 2, "rows": 800, "score": est}],
+        }
+    }
+    table = forecast_recorded_html(doc, "a sentence", None)
+    assert table.count("curve fit") == 1 and "roc_auc: curve fit (n=40, 90%)" in table
+    assert "fit time: power law (n=40, 90%)" in table

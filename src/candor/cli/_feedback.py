@@ -121,11 +121,9 @@ def _when(t: float) -> str:
 
 
 def _figure(e: Estimate | None, digits: int, pct: bool = False) -> str:
-    if e is None:
-        return "no data"
-    if pct:
-        return f"{100 * e.value:.1f}% ({100 * e.low:.1f}-{100 * e.high:.1f}%)"
-    return e.format(digits)
+    from candor.serving._kpis import kpi_figure
+
+    return kpi_figure(e, digits, pct)
 
 
 #: (label, field, decimals, a share, of what), as the /kpis page shows them

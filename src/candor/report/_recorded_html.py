@@ -8,7 +8,7 @@ from html import escape
 from typing import Any
 
 from candor._units import format_bytes
-from candor.report._model_html import TABLE, est_text
+from candor.report._model_html import TABLE
 from candor.report._model_html import est_from_dict as _est
 
 
@@ -33,9 +33,20 @@ def forecast_recorded_html(doc: dict[str, Any], sentence: str, svg: str | None) 
         )
         rows.append(
             f"<tr><td>{escape(label)}</td><td>{int(s.get('rows', 0)):,}</td>"
-            f"<td>{escape(est_text(score))}</td><td>{escape(est_text(t))}</td>"
+            f"<td>{escape(_figure(score, 3))}</td><td>{escape(_figure(t, 3))}</td>"
             f"<td>{escape(mem)}</td></tr>"
         )
+    # each column's n and method once, under the table, rather than in every cell
+    full = scales[0][1]
+    how = [
+        f"{what}: {e.method} (n={e.n:,}, {e.level:.0%})"
+        for what, e in (
+            (str(f.get("metric", "score")), _est(full.get("score"))),
+            ("fit time", _est(full.get("fit_seconds"))),
+            ("peak memory", _est(full.get("peak_bytes"))),
+        )
+        if e is not None
+    ]
     level = float(f.get("level", 0.9))
     figure = (
         f"<figure>{svg}<figcaption>The learning curve of {escape(str(f.get('rung', '')))} with "
@@ -48,18 +59,29 @@ def forecast_recorded_html(doc: dict[str, Any], sentence: str, svg: str | None) 
         f"<p>{escape(sentence)}</p>{figure}{TABLE}<thead><tr><th>data</th><th>rows</th>"
         f"<th>{escape(str(f.get('metric', '')))} ({level:.0%} interval)</th><th>fit time (s)</th>"
         f"<th>peak memory</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        f"<p><small>{escape('; '.join(how))}.</small></p>"
     )
+
+
+def _figure(e: Any, digits: int) -> str:
+    return "n/a" if e is None else e.format(digits)
 
 
 def serving_html(kpis: Any, open_items: int, reviewed: int) -> str:
     """The KPI table of the prediction log and what the review queue holds."""
-    from candor.serving._kpis import KPI_ROWS
+    from candor.serving._kpis import KPI_ROWS, kpi_figure
 
     total = kpis.total
+
+    def cell(e: Any, digits: int, pct: bool) -> str:
+        if e is None:
+            return "n/a (nothing to count)"
+        return f"{kpi_figure(e, digits, pct)}, n={e.n:,}, {e.method} {e.level:.0%}"
+
     rows = "".join(
-        f"<tr><td>{escape(label)}</td><td>{escape(est_text(getattr(total, key)))}</td>"
+        f"<tr><td>{escape(label)}</td><td>{escape(cell(getattr(total, key), digits, pct))}</td>"
         f"<td>{escape(what)}</td></tr>"
-        for label, key, _, _, what in KPI_ROWS
+        for label, key, digits, pct, what in KPI_ROWS
     )
     return (
         f"<p>{total.served:,} predictions in the log. Review queue: {reviewed:,} reviewed, "

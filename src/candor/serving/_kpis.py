@@ -40,6 +40,15 @@ KPI_ROWS: tuple[tuple[str, str, int, bool, str], ...] = (
 )
 
 
+def kpi_figure(e: Estimate | None, digits: int, pct: bool = False) -> str:
+    """A KPI's value and interval as its row of ``KPI_ROWS`` says: shares as percentages."""
+    if e is None:
+        return "no data"
+    if pct:
+        return f"{100 * e.value:.1f}% ({100 * e.low:.1f}-{100 * e.high:.1f}%)"
+    return e.format(digits)
+
+
 @dataclass(frozen=True, slots=True)
 class KpiPeriod:
     """The KPIs over one stretch of time (the whole log, or one bucket of it)."""
