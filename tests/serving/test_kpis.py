@@ -108,3 +108,19 @@ def test_too_few_requests_leave_the_p99_unbounded_above_and_say_so() -> None:
     assert "17 values cannot bound the 99% quantile on both sides" in e.method
     big = quantile_interval(np.arange(1.0, 2001.0), 0.99)
     assert big is not None and np.isfinite(big.high) and "cannot" not in big.method
+
+
+def test_the_rate_of_batched_rows_is_as_uncertain_as_the_requests_that_carried_them() -> None:
+    t0 = 1_700_000_000.0
+    times = np.repeat(t0 + np.arange(10) * 360.0, 100)  # 10 requests of 100 rows over an hour
+    latency = np.repeat(np.arange(10) + 1.0, 100)
+    k = compute_kpis(times, latency, np.zeros(1000, bool), {}, [], now=t0 + 3600).total
+    rate = k.per_hour
+    assert rate is not None and rate.n == 10 and "10 requests of 100 rows" in rate.method
+    assert rate.value == pytest.approx(1000.0)
+    # Garwood's 95% interval on 10 events is 4.8-18.4: times 100 rows, not that of 1,000 events
+    assert rate.low == pytest.approx(479.5, rel=1e-3) and rate.high == pytest.approx(1839, rel=1e-3)
+    single = compute_kpis(
+        t0 + np.arange(10) * 360.0, np.ones(10), np.zeros(10, bool), {}, [], now=t0 + 3600
+    ).total.per_hour
+    assert single is not None and single.method == "exact Poisson (Garwood)" and single.n == 10

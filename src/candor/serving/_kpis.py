@@ -156,6 +156,26 @@ def poisson_rate(count: int, hours: float, level: float = LEVEL) -> Estimate | N
     )
 
 
+def rows_rate(rows: int, requests: int, hours: float, level: float = LEVEL) -> Estimate | None:
+    """Predictions per hour, its interval from the requests that carried them: a batch's rows
+    arrive together, so the independent events are the requests (Garwood's interval on their
+    count, scaled by the rows each carried on average)."""
+    rate = poisson_rate(requests, hours, level)
+    if rate is None or requests == 0:
+        return rate
+    each = rows / requests
+    if requests == rows:
+        return rate
+    return Estimate(
+        rows / hours,
+        rate.low * each,
+        rate.high * each,
+        level,
+        requests,
+        f"exact Poisson (Garwood) on {requests:,} requests of {each:.3g} rows on average",
+    )
+
+
 def _share(k: int, n: int) -> Estimate | None:
     return None if n == 0 else wilson_interval(k, n, LEVEL)
 
@@ -183,7 +203,7 @@ def period_kpis(
         start,
         end,
         n,
-        poisson_rate(n, hours),
+        rows_rate(n, len(per_request), hours),
         _share(k, n),
         _share(min(reviewed, k), k),
         _share(agreed, reviewed),
