@@ -138,3 +138,18 @@ def test_a_tampered_export_is_refused(project: Path) -> None:
             load_version(registry, parse_ref("m/1"))
     finally:
         path.write_bytes(original)
+
+
+def test_metrics_count_each_answer_by_the_status_actually_sent(fast: TestClient) -> None:
+    def count(endpoint: str, status: str) -> float:
+        text = fast.get("/metrics").text
+        key = f'candor_requests_total{{endpoint="{endpoint}",status="{status}"}} '
+        line = next((x for x in text.splitlines() if x.startswith(key)), None)
+        return 0.0 if line is None else float(line.split()[-1])
+
+    before = {k: count(*k) for k in [("predict", "422"), ("feedback", "404"), ("api", "200")]}
+    assert fast.post("/predict", json={"mean radius": "x"}).status_code == 422
+    assert fast.post(f"/feedback/{'0' * 32}", json={"reason": "r"}).status_code == 404
+    assert fast.get("/api/kpis").status_code == 200
+    for k, v in before.items():
+        assert count(*k) == v + 1, k

@@ -131,6 +131,28 @@ class _BodyLimit:
         await self.app(scope, counted, send)
 
 
+class _Counted:
+    """Counts every answer by endpoint and the status actually sent (Prometheus'
+    ``candor_requests_total``), whoever sent it: a route, an error handler or the guard."""
+
+    def __init__(self, app: Any, counter: Any) -> None:
+        self.app = app
+        self.counter = counter
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        endpoint = _endpoint(scope.get("path", ""))
+
+        async def counted(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                self.counter.labels(endpoint, str(message["status"])).inc()
+            await send(message)
+
+        await self.app(scope, receive, counted)
+
+
 class _Guard:
     """The API token (when set) and the body-size limit, before any route runs. Pages check the
     reviewer's cookie themselves (a browser cannot send a header token). Plain ASGI: Starlette's
@@ -264,11 +286,11 @@ def create_app(
     app.state.serving = serving
     app.add_middleware(_BodyLimit, max_body=max_body)  # inner: counts what the routes read
     app.add_middleware(_Guard, reviewers=serving.reviewers, max_body=max_body)
+    app.add_middleware(_Counted, counter=requests)  # outermost: every answer, 401s and 413s too
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         # the offending input is not echoed back: it may be NaN (not JSON) or a huge payload
-        requests.labels(_endpoint(request.url.path), "422").inc()
         errors = exc.errors()
         # a row is one object or a list of them: report only the errors of what was sent
         branch = "list[" if isinstance(exc.body, list) else "Row"
@@ -294,7 +316,6 @@ def create_app(
 
     @app.exception_handler(CandorError)
     async def _refused(request: Request, exc: CandorError) -> JSONResponse:
-        requests.labels(_endpoint(request.url.path), "422").inc()
         return JSONResponse({"detail": str(exc)}, status_code=422)
 
     @app.get("/health")
@@ -327,10 +348,8 @@ def create_app(
         # way) and the wait for the log's commit is awaited, so other requests run meanwhile
         rows = body if isinstance(body, list) else [body]
         if not rows:
-            requests.labels("predict", "422").inc()
             raise HTTPException(422, "no rows: send one row object or a list of them")
         if len(rows) > max_batch:
-            requests.labels("predict", "422").inc()
             raise HTTPException(422, f"{len(rows):,} rows: at most {max_batch:,} per request")
         model = served.current  # this request keeps this model, whatever swaps meanwhile
         records = rows_as_records(rows)
@@ -339,11 +358,9 @@ def create_app(
         try:
             out = _answer(model, inputs, serving.onnx)
         except CandorError as exc:
-            requests.labels("predict", "422").inc()
             raise HTTPException(422, str(exc)) from exc
         except (ValueError, FloatingPointError, OverflowError) as exc:
             # inputs the schema allows but the model's arithmetic cannot take (1e308 scaled)
-            requests.labels("predict", "422").inc()
             raise HTTPException(
                 422,
                 f"the model cannot use these inputs ({exc}); check for values far outside the "
@@ -351,7 +368,6 @@ def create_app(
             ) from exc
         except Exception as exc:
             errors.inc()
-            requests.labels("predict", "500").inc()
             raise HTTPException(500, f"the model failed on this request: {exc}") from exc
         seconds = time.perf_counter() - start
         latency.observe(seconds)
@@ -381,7 +397,6 @@ def create_app(
         for why in reasons:
             for r in why:
                 routed.labels(r.split(":", 1)[0]).inc()
-        requests.labels("predict", "200").inc()
         answer = {
             "model": model.name,
             "version": model.version,
@@ -400,7 +415,7 @@ def create_app(
 
     from candor.serving._pages import add_review_routes
 
-    add_review_routes(app, serving, requests)
+    add_review_routes(app, serving)
     return app
 
 

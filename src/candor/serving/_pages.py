@@ -67,7 +67,7 @@ def _value(v: Any) -> str:
     return str(v)
 
 
-def add_review_routes(app: FastAPI, serving: Serving, requests: Any) -> None:
+def add_review_routes(app: FastAPI, serving: Serving) -> None:
     """Attach ``/feedback``, ``/api/...``, ``/review...`` and ``/kpis`` to ``app``."""
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["when"] = _when
@@ -117,7 +117,6 @@ def add_review_routes(app: FastAPI, serving: Serving, requests: Any) -> None:
             label=label,
             comment=body.comment,
         )
-        requests.labels("feedback", "200").inc()
         return {"id": prediction_id, "status": item.status, "reasons": item.reasons}
 
     # -- the JSON API ----------------------------------------------------------------------------
