@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export MLFLOW_DISABLE_TELEMETRY := true
 
-.PHONY: demo test system-deps lint typecheck unit bench clean
+.PHONY: demo demo-images test system-deps lint typecheck unit bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "candor needs Python >= 3.11; set PYTHON=python3.11")'
@@ -12,16 +12,25 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # stamps: reinstall only when pyproject.toml changes
+# the demo serves its champion through the checked ONNX export: the onnx extra (about 40 MB)
 $(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e '.[onnx]'
 	@touch $@
+
+# --images trains the CNN rung: PyTorch's CPU wheel as well (about 870 MB)
+$(VENV)/.installed-images: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[nn,onnx]'
+	@touch $@ $(VENV)/.installed-demo
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev,nn,onnx]'
-	@touch $@ $(VENV)/.installed-demo
+	@touch $@ $(VENV)/.installed-demo $(VENV)/.installed-images
 
 demo: $(VENV)/.installed-demo
 	$(BIN)/candor demo
+
+demo-images: $(VENV)/.installed-images
+	$(BIN)/candor demo --images
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench
@@ -44,4 +53,4 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bootstrap.py
 
 clean:
-	rm -rf $(VENV) candor-demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) candor-demo candor-demo-images .pytest_cache .mypy_cache .ruff_cache

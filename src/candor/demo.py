@@ -250,8 +250,8 @@ def run_demo(
 
         if importlib.util.find_spec("torch") is None:
             raise CandorError(
-                "candor demo --images trains the CNN rung, which needs PyTorch: install the extra "
-                "with pip install 'candor[nn]' (make demo's .venv has it)"
+                "candor demo --images trains the CNN rung, which needs PyTorch: run make "
+                "demo-images (it installs the extra), or pip install 'candor[nn]'"
             )
 
     def stage(what: str) -> None:
