@@ -99,7 +99,7 @@ def test_demo_prints_a_leaderboard_and_a_comparison_and_writes_only_in_its_folde
     runs = _runs(tmp_path / "X" / ".candor" / "mlflow.db")
     # the audit, the ladder (a parent run and one nested run per rung), the forecast and the
     # sizing of the recommended rung, two registrations, one evaluation per model, the report
-    assert len(runs) == 1 + 1 + 12 + 1 + 1 + 2 + 4 + 1
+    assert len(runs) == 1 + 1 + 12 + 1 + 1 + 2 + 5 + 1  # 4 models and the champion
     assert {status for _, status, _ in runs} == {"FINISHED"}
     assert len({dataset_hash for _, _, dataset_hash in runs}) == 1
 
@@ -115,7 +115,8 @@ def test_demo_json_gives_every_metric_inside_its_interval(
     out = json.loads(res.stdout)
     assert (out["n_train"], out["n_test"], out["primary"]) == (426, 143, "roc_auc")
     board = out["leaderboard"]
-    assert len(board) == 4 == len(out["run_ids"])
+    assert len(board) == 5 == len(out["run_ids"])
+    assert "the champion: linear (v1)" in {row["model"] for row in board}
     fc = out["forecast"]["forecast"]
     assert fc["rung"] == out["ladder"]["recommended"]
     assert out["forecast"]["rung_source"] == "the last ladder's recommendation"
@@ -137,7 +138,7 @@ def test_demo_json_gives_every_metric_inside_its_interval(
     for row in board:
         assert set(row["metrics"]) == {"roc_auc", "accuracy", "f1", "brier", "log_loss"}
     estimates = _every_estimate({k: out[k] for k in ("leaderboard", "comparison")})
-    assert len(estimates) == 4 * 5 + 3
+    assert len(estimates) == 5 * 5 + 3
     for est in estimates:
         assert est["low"] <= est["value"] <= est["high"], est
         assert est["n"] == 143

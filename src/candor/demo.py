@@ -317,11 +317,24 @@ def run_demo(
     scores: dict[str, np.ndarray] = {}
     preds: dict[str, np.ndarray] = {}
     run_ids: dict[str, str] = {}
-    for name, make in _models(seed).items():
-        model = make().fit(X[split.train], y[split.train])
-        proba = model.predict_proba(X[split.test])
-        classes = list(model.classes_)
-        pred = np.asarray(classes)[np.argmax(proba, axis=1)]
+    # the leaderboard's usual suspects, and the registered champion itself (for --images, the
+    # network: the one the ladder recommended and the registry holds)
+    contenders: dict[str, Callable[[], Any]] = dict(_models(seed))
+    champion_name = ""
+    if promoted is not None:
+        champion_name = f"the champion: {registered.rung} (v{registered.version})"
+    for name in [*contenders, champion_name] if champion_name else contenders:
+        if name == champion_name:
+            from candor.registering import load
+
+            loaded = load(f"{spec.model}@champion", project=root)
+            proba = loaded.predict_proba(ds.frame.iloc[split.test][ds.features])
+            classes = list(loaded.classes)
+        else:
+            model = contenders[name]().fit(X[split.train], y[split.train])
+            proba = model.predict_proba(X[split.test])
+            classes = list(model.classes_)
+        pred = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)].astype(y.dtype)
         ev = evaluate(
             y[split.test],
             pred,

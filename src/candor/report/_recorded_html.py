@@ -73,13 +73,15 @@ def serving_html(kpis: Any, open_items: int, reviewed: int) -> str:
 
     total = kpis.total
 
-    def cell(e: Any, digits: int, pct: bool) -> str:
-        if e is None:
-            return "n/a (nothing to count)"
+    def cell(e: Any, digits: int, pct: bool, key: str) -> str:
+        if e is None:  # a rate needs a minute of traffic; the others, something to count
+            return (
+                "n/a (under a minute of traffic)" if key == "per_hour" else "n/a (nothing to count)"
+            )
         return f"{kpi_figure(e, digits, pct)}, n={e.n:,}, {e.method} {e.level:.0%}"
 
     rows = "".join(
-        f"<tr><td>{escape(label)}</td><td>{escape(cell(getattr(total, key), digits, pct))}</td>"
+        f"<tr><td>{escape(label)}</td><td>{escape(cell(getattr(total, key), digits, pct, key))}</td>"
         f"<td>{escape(what)}</td></tr>"
         for label, key, digits, pct, what in KPI_ROWS
     )

@@ -132,8 +132,11 @@ def serve(
         engine = "ONNX Runtime" if onnx and model.engine is not None else "its own library"
         if not onnx or note.get("engine") == "onnx" or model.engine is not None:
             on_ready(f"v{model.version} run by {engine}")
-        else:
-            on_ready(f"v{model.version} run by {engine}: {note.get('why', '')}")
+        else:  # what registration found then; installing the extra since does not change it
+            on_ready(
+                f"v{model.version} run by {engine}; at its registration: {note.get('why', '')}. "
+                "A version registered again with candor[onnx] installed gets a checked export"
+            )
     os.environ.update(
         {
             ENV_REF: ref,
