@@ -23,8 +23,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from candor.registry._package import Feature
-
 #: the export and its check, inside the model's candor folder
 SERVING_ONNX = "serving.onnx"
 SERVING_CHECK = "serving-onnx.json"
@@ -37,10 +35,8 @@ def serving_export(loaded: Any, X_check: pd.DataFrame) -> tuple[dict[str, bytes]
         return {}, "native: its inputs include text, which the fast path does not take"
     if len(X_check) == 0:
         return {}, "native: no held-out rows to check an ONNX export on"
-    try:
-        from candor.registry._onnx import check_loaded, export_model
-    except ImportError:  # pragma: no cover - the extra is part of the test install
-        return {}, "native: the candor[onnx] extra is not installed"
+    from candor.registry._onnx import check_loaded, export_model  # the extra is imported lazily
+
     try:
         data = export_model(loaded, X_check.head(50))
         check = check_loaded(data, loaded, X_check)
@@ -73,7 +69,7 @@ def read_engine_note(folder: Path) -> dict[str, str]:
 class OnnxEngine:
     """ONNX Runtime running a checked export on rows of numbers, one thread per worker."""
 
-    def __init__(self, data: bytes, features: list[Feature], task: str) -> None:
+    def __init__(self, data: bytes) -> None:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -82,14 +78,12 @@ class OnnxEngine:
         options.inter_op_num_threads = 1
         self._session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
         self._input = self._session.get_inputs()[0].name
-        self.names = [f.name for f in features]
-        self.task = task
 
     @classmethod
-    def load(cls, data: bytes, features: list[Feature], task: str) -> OnnxEngine | None:
+    def load(cls, data: bytes) -> OnnxEngine | None:
         """The engine for a checked export; None without ONNX Runtime installed."""
         try:
-            return cls(data, features, task)
+            return cls(data)
         except ImportError:
             return None
 

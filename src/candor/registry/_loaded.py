@@ -168,7 +168,7 @@ class LoadedModel:
 
             found = None
             if self._onnx is not None:
-                found = OnnxEngine.load(self._onnx, self.features, self.task)
+                found = OnnxEngine.load(self._onnx)
             self._engine = found if found is not None else False
         return self._engine or None
 
