@@ -108,7 +108,9 @@ def test_a_reviewer_signs_in_and_reviews_by_keyboard_in_chromium(
     second = page.url.rsplit("/", 1)[1]
     page.keyboard.press("5")
     page.keyboard.press("y")  # confirm the model's answer
-    page.wait_for_load_state()
+    # the form's POST redirects on to the next open item (or the queue): wait for the
+    # redirect to land, or the next goto races it and is aborted
+    page.wait_for_url(lambda u: not u.endswith(f"/{second}") and "/review/next" not in u)
     page.goto(f"{url}/review?status=reviewed")
     assert page.locator("table.queue tbody tr").count() == 2
     page.goto(f"{url}/kpis")
