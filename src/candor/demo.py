@@ -52,6 +52,8 @@ class DemoSpec:
     #: the forecast's anchors, as shares of the training rows, and its repeats (None: defaults)
     forecast_fractions: tuple[float, ...] | None = None
     forecast_repeats: int | None = None
+    #: the target column, for a CSV or Parquet source (a bundled set names its own)
+    target: str | None = None
 
 
 BREAST_CANCER = DemoSpec(
@@ -260,7 +262,7 @@ def run_demo(
 
     root = Path(folder)
     if not (root / "candor.toml").exists():
-        cfg = init_project(root, name="candor-demo", source=spec.source)
+        cfg = init_project(root, name="candor-demo", source=spec.source, target=spec.target)
         # a release gate with a threshold to meet: the champion's pessimistic bound must reach it
         text = cfg.read_text(encoding="utf-8")
         cfg.write_text(

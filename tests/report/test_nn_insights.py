@@ -1,20 +1,16 @@
 """Inside the CNN: Grad-CAM finds the region that decides the class, training records each layer's
-histograms per epoch and keeps them through the model file, and a digits project's report shows
-the network section, with its images, only when the model is the CNN."""
+histograms per epoch and keeps them through the model file, and only a fitted CNN gets the network
+view. The report's network section on a real digits project is tests/test_demo_images.py's."""
 
 from __future__ import annotations
 
 import io
-import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from candor.ladder._cnn import SmallCNN
 from candor.report._nn import grad_cam, on_one_grid, region_share
-from tests.report.test_reporting import _section
 
 torch = pytest.importorskip("torch")
 
@@ -121,64 +117,6 @@ def test_a_model_file_saved_before_the_history_was_recorded_still_loads() -> Non
     old = SmallCNN.from_bytes(buffer.getvalue())
     assert old.history_ is None
     assert np.allclose(old.predict_proba(X[:3]), model.predict_proba(X[:3]))
-
-
-@pytest.fixture
-def one_torch_thread() -> Iterator[None]:
-    # the report calls the network some 650 times (permutation importance of 64 pixels); on a
-    # busy 2-core machine one call on 72 rows took 100 ms with torch's default threads, 4 ms with one
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.mark.slow
-@pytest.mark.usefixtures("one_torch_thread")
-def test_a_digits_project_with_the_cnn_gets_the_network_section_and_an_image_gallery(
-    tmp_path: Path,
-) -> None:
-    from candor.data import load_dataset
-    from candor.project import init_project
-    from candor.registering import register
-    from candor.reporting import report
-
-    digits = load_dataset("sklearn:digits").frame.sample(360, random_state=0)
-    (tmp_path / "digits.csv").write_text(digits.to_csv(index=False))
-    init_project(tmp_path, name="digits", source="digits.csv", target="target")
-    register(tmp_path, name="digits", rung="cnn")
-    res = report(tmp_path)
-    html = res.path.read_text(encoding="utf-8")
-
-    assert res.sections["network"] is True and res.sections["model"] is True
-    keys = list(res.sections)
-    assert keys.index("network") == keys.index("model") + 1
-    net = _section(html, "network")
-    for part in (
-        "Weights over training",
-        "Gradients over training",
-        "The first layer's filters",
-        "Grad-CAM",
-        "conv1: 144 weights",
-        "dense2: 640 weights",
-    ):
-        assert part in net, part
-    assert net.count("<svg") == 5  # loss, weights, gradients, filters, Grad-CAM
-    assert re.search(r"held-out row \d+", net) and "confident right" in net
-    assert "(predicted," in net and "(true," in net and "p=" in net
-    assert "<th>weights (n)</th>" in net
-    # the gallery shows the digits as images with their labels, not rows of pixel values
-    model = _section(html, "model")
-    assert "Held-out images with their true and predicted class" in model
-    assert re.search(r"true \d, predicted \d", model)
-    assert "<th>pixel_0_0</th>" not in model
-    from candor.project import Project
-
-    client = Project.load(tmp_path).tracker().client()
-    logged = {f.path for f in client.list_artifacts(res.run_id, "figures")}
-    for name in ("nn_weights.svg", "nn_gradients.svg", "nn_filters.svg", "nn_grad_cam.svg"):
-        assert f"figures/{name}" in logged
-    assert "figures/gallery_confident_right.svg" in logged
 
 
 def test_only_a_fitted_cnn_gets_the_network_view() -> None:
