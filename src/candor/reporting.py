@@ -113,7 +113,7 @@ def _overview(project: Project, ds: Any, split: Any, error: str) -> str:
     if ds is not None:
         out += [
             f"<tr><th>data</th><td>{escape(str(cfg.data.source))}: {len(ds.frame):,} rows, "
-            f"{len(ds.features):,} feature columns, target {escape(ds.target)} ({escape(ds.task)})"
+            f"{len(ds.features):,} feature columns, target column <code>{escape(ds.target)}</code> ({escape(ds.task)})"
             "</td></tr>",
             f"<tr><th>dataset hash</th><td><code>{escape(ds.content_hash)}</code></td></tr>",
             f"<tr><th>split</th><td>{len(split.train):,} training rows, {len(split.test):,} "

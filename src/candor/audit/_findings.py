@@ -27,9 +27,12 @@ class Finding:
 
     @property
     def text(self) -> str:
-        share = f"{self.count:,} of {self.denominator:,} {self.unit}"
-        if self.denominator:
-            share += f" ({self.count / self.denominator:.1%})"
+        if self.denominator and self.count == self.denominator:  # about the whole split: its n
+            share = f"n = {self.denominator:,} {self.unit}"
+        else:
+            share = f"{self.count:,} of {self.denominator:,} {self.unit}"
+            if self.denominator:
+                share += f" ({self.count / self.denominator:.1%})"
         scored = f"; {self.score}" if self.score is not None else ""
         return f"{self.title}: {share}{scored}. Fix: {self.fix}"
 

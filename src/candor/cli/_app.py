@@ -718,13 +718,15 @@ def demo(
             on_stage=stage,
             images=images,
         )
-    err_console.print(f"[dim]demo finished in {time.monotonic() - began:.0f} s[/dim]")
+    took = f"[dim]demo finished in {time.monotonic() - began:.0f} s[/dim]"
     if as_json:
+        err_console.print(took)
         typer.echo(strict_json(res.to_dict()))
         return
     from candor.cli._render import print_demo
 
-    print_demo(console, res)
+    print_demo(console, res)  # the story, then how long it took: last, where the eye ends
+    err_console.print(took)
 
 
 def main() -> None:

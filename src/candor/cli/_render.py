@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -101,7 +102,7 @@ def print_demo(console: Console, res: DemoResult) -> None:
     some = next(iter(res.evaluations.values()))
     level = f"{some.level:.0%}"
     t = Table(
-        title=f"Leaderboard: {res.dataset}, {res.n_test} test rows ({res.n_train} train); "
+        title=f"Leaderboard: {res.dataset}, {res.n_test:,} test rows ({res.n_train:,} train); "
         f"value ({level} interval)",
         box=box.SIMPLE_HEAD,
         padding=(0, 1),
@@ -190,11 +191,34 @@ def print_serving_tour(console: Console, t: ServingTour, folder: Path) -> None:
     console.print(f"  Exception rate {est('exception_rate', True)}")
     console.print(f"  Agreement on routed answers {est('agreement', True)}")
     console.print(f"  Latency p50 {est('latency_p50_ms')}; p99 {est('latency_p99_ms')}")
+    exe = candor_command()
     console.print(
-        f"  [dim]review by hand: cd {folder} && candor serve {t.ref}, then open "
-        "http://127.0.0.1:8000/review; corrections become data with candor feedback export, "
-        "and a candidate with candor retrain[/dim]"
+        f"  [dim]review by hand: cd {folder} && {exe} serve {t.ref}, then open "
+        f"http://127.0.0.1:8000/review; corrections become data with {exe} feedback export, "
+        f"and a candidate with {exe} retrain[/dim]"
     )
+
+
+def _seconds(e: Estimate) -> str:
+    """A fit time with its interval, e.g. ``0.012 (0.010-0.015)``."""
+    if not (math.isfinite(e.low) and math.isfinite(e.high)) or e.low == e.high:
+        return f"{e.value:.3g}"
+    return f"{e.value:.3g} ({max(e.low, 0.0):.3g}-{e.high:.3g})"
+
+
+def candor_command() -> str:
+    """How to call this candor from a shell: ``candor`` when that is the one on PATH, else the
+    running script's absolute path (after ``make demo`` it is ``.venv/bin/candor``, not on PATH)."""
+    import shutil
+    import sys
+
+    running = Path(sys.argv[0])
+    if running.name != "candor":
+        return "candor"
+    on_path = shutil.which("candor")
+    if on_path is not None and Path(on_path).resolve() == running.resolve():
+        return "candor"
+    return str(running.resolve())
 
 
 def print_size_summary(console: Console, r: SizeResult) -> None:
@@ -295,7 +319,7 @@ def print_ladder(console: Console, run: LadderRun) -> None:
             if est
             else (r.first_pass.format() + " (first pass)" if r.first_pass else ""),
             _bar(est, lo, hi) if est else "",
-            f"{r.fit_seconds.value:.3f}" if r.fit_seconds else "",
+            _seconds(r.fit_seconds) if r.fit_seconds else "",
             f"{lat.single_p50_ms.value:.2f} / {lat.single_p99_ms.value:.2f}{star}" if lat else "",
             f"{r.size_mb:.3f}{star}" if r.size_mb is not None else "",
             r.status + (f": {r.reason}" if r.reason else ""),
@@ -312,7 +336,7 @@ def print_ladder(console: Console, run: LadderRun) -> None:
     elif run.held_out_note:
         console.print(f"Not scored on the test split: {escape(run.held_out_note)}")
     console.print(
-        "Fit times are means over folds; latencies are per row, single-row calls, with "
+        "Fit times are means over folds with their t intervals; latencies are per row, single-row calls, with "
         "order-statistic intervals in the JSON output; * marks latency and size measured on the "
         f"first fold's model (finalists are refitted on all rows). Took {res.elapsed_s:.1f} s."
     )

@@ -447,7 +447,7 @@ def anchor_sizes(
             capped.append(f"{f:.3g}")
             n = pool
         if n < floor:
-            small.append(f"{f:.3g} ({n} rows)")
+            small.append(f"{f:.3g} of the {n_train:,} training rows ({n:,} rows)")
         elif n not in sizes:
             sizes.append(n)
     notes = []

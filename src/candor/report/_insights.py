@@ -246,7 +246,7 @@ def gallery(
             "row": X.index.astype(str),
             "true": labels[y],
             "predicted": labels[pred],
-            "confidence": np.round(conf, 3),
+            "confidence": conf,
         }
     )
     frame = pd.concat([frame, X[columns].reset_index(drop=True)], axis=1)

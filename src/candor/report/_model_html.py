@@ -73,13 +73,39 @@ def _metrics_html(ev: Evaluation) -> str:
     )
 
 
+def _cell(v: object) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def _probability(p: float) -> str:
+    """Three decimals, never rounded up to a certainty the model did not give: 0.99996 is
+    "> 0.999", not "1".
+
+    >>> _probability(0.99996), _probability(0.5), _probability(1.0), _probability(1e-5)
+    ('> 0.999', '0.500', '1.000', '< 0.001')
+    """
+    if 0.9995 <= p < 1.0:
+        return "> 0.999"
+    if 0.0 < p < 0.0005:
+        return "< 0.001"
+    return f"{p:.3f}"
+
+
+def _p_label(p: float) -> str:
+    text = _probability(p)
+    return f"p {text}" if text[0] in "<>" else f"p={text}"
+
+
 def _gallery_table(title: str, frame: pd.DataFrame, empty: str) -> str:
     if frame.empty:
         return f"<h4>{escape(title)}</h4><p>{escape(empty)}</p>"
     head = "".join(f"<th>{escape(str(c))}</th>" for c in frame.columns)
     body = "".join(
         "<tr>"
-        + "".join(f"<td>{escape(f'{v:.4g}' if isinstance(v, float) else str(v))}</td>" for v in row)
+        + "".join(
+            f"<td>{escape(_probability(v) if c == 'confidence' else _cell(v))}</td>"
+            for c, v in zip(frame.columns, row, strict=True)
+        )
         + "</tr>"
         for row in frame.itertuples(index=False)
     )
@@ -275,7 +301,7 @@ def _gallery_images(
         figs[name] = fig.image_grid_svg(
             list(frame[columns].to_numpy(dtype=float).reshape(len(frame), *shape)),
             [
-                f"row {r.row}\ntrue {r.true}, predicted {r.predicted}\n(p={r.confidence:.2f})"
+                f"row {r.row}\ntrue {r.true}, predicted {r.predicted}\n({_p_label(r.confidence)})"
                 for r in frame.itertuples(index=False)
             ],
             columns=len(frame),
