@@ -15,14 +15,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 AUDIT_PANEL: dict[str, dict[str, int]] = {}
 
 
-def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
-    """Modules with slow tests first, each module's tests kept together and in order: with two
-    pytest-xdist workers, a long end-to-end test collected last (the demos' files sort after every
-    folder) would run alone while the other worker sits idle."""
-    slow = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.nodeid.split("::")[0] not in slow)
-
-
 def pytest_runtest_logreport(report):  # type: ignore[no-untyped-def]
     if report.when != "call":
         return
