@@ -187,6 +187,11 @@ def truth_columns(
     }
 
 
+def score_warnings(curve: Any) -> list[str]:
+    """The learning curve's warnings about its score forecast (not the memory forecast's note)."""
+    return [w for w in curve.warnings if not w.startswith("peak memory")]
+
+
 def reforecast(row: dict[str, Any]) -> dict[str, Any]:
     """``row`` with its forecast made again, by the forecaster as it is now, from the saved anchors
     at no more than 25% (the truth and the anchors are the saved ones: no model is refitted).
@@ -211,7 +216,7 @@ def reforecast(row: dict[str, Any]) -> dict[str, Any]:
         "high": f.high,
         "error": f.value - row["measured"],
         "covered": f.contains(row["measured"]),
-        "warnings": list(curve.warnings),
+        "warnings": score_warnings(curve),
     }
     if "measured_better" in row:
         out |= {
@@ -260,9 +265,10 @@ def summarise(df: pd.DataFrame) -> None:
         print(f"| {metric} | {name} | {_figures(g)}")
     if "warnings" in df:
         print(f"\n| metric | the forecast {HEADER}\n|---|---|---|---|---|---|---|---|")
-        warned = df.warnings.map(bool)
-        for metric, g in df.groupby("metric", sort=False):
-            for said, h in [("gave no warning", g[~warned]), ("warned", g[warned])]:
+        warned = df.warnings.map(bool).to_numpy()
+        for metric in df.metric.unique():
+            g, w = df[df.metric == metric], warned[(df.metric == metric).to_numpy()]
+            for said, h in [("gave no warning", g[~w]), ("warned", g[w])]:
                 if len(h):
                     print(f"| {metric} | {said} | {_figures(h)}")
     if "truth_se_better" in df:
@@ -372,7 +378,7 @@ def main() -> None:
                     "time_measured": (
                         None if f.measured_seconds is None else f.measured_seconds.value
                     ),
-                    "warnings": list(b.curve.warnings),
+                    "warnings": score_warnings(b.curve),
                     # every anchor, visible and hidden, so forecasters can be compared offline
                     "anchor_sizes": [int(v) for v in b.anchors.sizes],
                     "anchor_scores": [

@@ -8,6 +8,7 @@ run's result, so that the two renderings are checked without paying for the loop
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -93,6 +94,13 @@ def test_demo_prints_a_leaderboard_and_a_comparison_and_writes_only_in_its_folde
     assert "on disk" in serving and "p99" in serving and "/month" in serving
     assert "Report" in serving and "report.html" in serving
     assert (tmp_path / "X" / "report.html").stat().st_size > 20_000
+    # one page of many figures, the forecast's drawn in another process: no id twice, and every
+    # url(#...) and href="#..." points at an id on the page
+    html = (tmp_path / "X" / "report.html").read_text(encoding="utf-8")
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) > 100 and len(ids) == len(set(ids)), [i for i in ids if ids.count(i) > 1][:5]
+    refs = set(re.findall(r'(?:url\(#|href="#)([^)"]+)', html))
+    assert refs and refs <= set(ids), sorted(refs - set(ids))[:5]
 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["X", "notes.txt"]
     assert (tmp_path / "X" / "candor.toml").is_file()

@@ -8,7 +8,9 @@ written by the sections that embed them.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,7 +46,37 @@ def svg_of(fig: Any) -> str:
     finally:
         plt.close(fig)
     text = buf.getvalue()
-    return text[text.index("<svg") :]
+    return unique_ids(text[text.index("<svg") :])
+
+
+_ID = re.compile(r'\bid="([^"]+)"')
+
+
+def unique_ids(svg: str) -> str:
+    """The SVG with every ``id`` (and each reference to it) prefixed by a hash of the drawing.
+
+    matplotlib names its groups ``figure_1``, ``axes_1``, ``patch_1`` ... in every figure, so a
+    page holding several would repeat ids, and a ``url(#...)`` could resolve to another figure's
+    clip path. The hash is of the drawing itself, so the same figure gets the same ids.
+
+    >>> out = unique_ids('<svg><clipPath id="c1"/><g id="g" clip-path="url(#c1)"/></svg>')
+    >>> out  # doctest: +ELLIPSIS
+    '<svg><clipPath id="f...-c1"/><g id="f...-g" clip-path="url(#f...-c1)"/></svg>'
+    >>> len(set(re.findall(r"f[0-9a-f]{8}-", out)))
+    1
+    """
+    ids = set(_ID.findall(svg))
+    if not ids:
+        return svg
+    prefix = "f" + hashlib.sha1(svg.encode("utf-8")).hexdigest()[:8]
+
+    def ref(m: re.Match[str]) -> str:
+        name = m.group(2)
+        return f"{m.group(1)}{prefix}-{name}" if name in ids else m.group(0)
+
+    svg = _ID.sub(lambda m: f'id="{prefix}-{m.group(1)}"', svg)
+    # url(#x) in attributes and styles; href="#x" and xlink:href="#x" on <use>
+    return re.sub(r'(url\(#|href="#)([^)"]+)', ref, svg)
 
 
 def dot_whisker_svg(

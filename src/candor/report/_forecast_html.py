@@ -3,12 +3,12 @@ for the report to embed."""
 
 from __future__ import annotations
 
-import io
 from html import escape
 
 import numpy as np
 
 from candor.forecast import ForecastResult, format_bytes, format_seconds
+from candor.report._figures import svg_of
 
 
 def plot_range(
@@ -102,17 +102,10 @@ def forecast_svg(r: ForecastResult, width_in: float = 6.4, height_in: float = 3.
         ax.set_title(f"Learning curve: {r.rung}", fontsize=10)
         ax.grid(alpha=0.3, which="both", lw=0.5)
         ax.legend(fontsize=7, loc="lower right")
-        fig.tight_layout()
-        buf = io.StringIO()
-        fig.savefig(
-            buf,
-            format="svg",
-            metadata={"Date": None, "Creator": None, "Format": None, "Type": None},
-        )
-    finally:
+    except BaseException:
         plt.close(fig)
-    text = buf.getvalue()
-    return text[text.index("<svg") :]  # drop the XML prolog and doctype: the SVG embeds inline
+        raise
+    return svg_of(fig)  # inline, text as text, ids unique to this drawing; closes the figure
 
 
 def forecast_html(r: ForecastResult) -> str:
