@@ -205,9 +205,9 @@ def reforecast(row: dict[str, Any]) -> dict[str, Any]:
     sizes = np.array(row["anchor_sizes"], dtype=float)
     scores, seconds = grid(row["anchor_scores"]), grid(row["anchor_seconds"])
     k = int((sizes <= row["from_rows"]).sum())
-    small = AnchorRun(
-        sizes[:k], scores[:, :k], seconds[:, :k], np.full_like(seconds[:, :k], np.nan), []
-    )
+    saved = row.get("anchor_constant")
+    flat = None if saved is None else np.array(saved, dtype=bool)
+    small = AnchorRun(sizes, scores, seconds, np.full_like(seconds, np.nan), [], flat).first(k)
     curve, _, _ = _fit_curves(small, METRICS[row["metric"]], 0.90, 0)
     f = curve.estimate(row["rows"])
     out = row | {
@@ -388,6 +388,10 @@ def main() -> None:
                         [None if np.isnan(v) else float(v) for v in r]
                         for r in b.anchors.fit_seconds
                     ],
+                    # fits whose model predicted the same for every row (not learning yet)
+                    "anchor_constant": (
+                        None if b.anchors.constant is None else b.anchors.constant.tolist()
+                    ),
                 }
                 own = b.anchors.scores[:, int(np.flatnonzero(b.anchors.sizes == f.rows)[0])]
                 row |= truth_columns(

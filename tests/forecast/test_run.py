@@ -282,3 +282,53 @@ def test_a_target_below_the_metrics_worst_value_is_refused(
     X, y = cancer
     with pytest.raises(DataError, match="worst possible value"):
         forecast(X, y, rung="linear", target_score=-1.0)
+
+
+# ---- anchors where the model had not started learning --------------------------------------------
+
+
+def _run(scores: list[list[float]], constant: list[list[bool]] | None) -> Any:
+    from candor.forecast._run import AnchorRun
+
+    S = np.array(scores, dtype=float)
+    return AnchorRun(
+        np.array([20, 28, 40, 57]),
+        S,
+        np.ones_like(S),
+        np.ones_like(S),
+        [],
+        None if constant is None else np.array(constant, dtype=bool),
+    )
+
+
+def test_warm_up_leaves_out_anchors_where_every_fit_predicted_one_value() -> None:
+    from candor.forecast._run import _warm_up
+
+    # a constant model scores each fold's majority share: the scores differ, the fits do not
+    scores = [[0.63, 0.63, 0.90, 0.93], [0.62, 0.62, 0.91, 0.92]]
+    keep, notes = _warm_up(_run(scores, [[True, True, False, False]] * 2))
+    assert keep.tolist() == [False, False, True, True]
+    assert len(notes) == 2 and "predicted the same for every row" in notes[0]
+    # one fit that did learn keeps the anchor, and so every anchor after it
+    keep, _ = _warm_up(_run(scores, [[True, True, False, False], [True, False, False, False]]))
+    assert keep.tolist() == [False, True, True, True]
+    # without the record, scores that differ are taken as learning
+    assert _warm_up(_run(scores, None))[0].all()
+    # a constant model that no later anchor beats is the model, not a warm-up
+    flat = [[0.63, 0.63, 0.63, 0.63], [0.62, 0.62, 0.62, 0.62]]
+    assert _warm_up(_run(flat, [[True] * 4] * 2))[0].all()
+
+
+def test_a_booster_that_cannot_split_yet_is_left_out_of_an_accuracy_curve(
+    cancer: tuple[pd.DataFrame, pd.Series],
+) -> None:
+    X, y = cancer
+    # hist_gb needs 2 x 20 rows for its first split: on the smallest anchors it predicts the
+    # majority class, scoring that class's share of each fold, which differs from fold to fold
+    r = forecast(X, y, rung="hist_gb", metric="accuracy", scales=[2])
+    assert r.anchors.constant is not None
+    flat = r.anchors.constant.all(axis=0)
+    assert flat[0] and not flat[-1]
+    assert len(r.curve.anchors.sizes) == len(r.anchors.sizes) - int(np.argmin(flat))
+    assert any("predicted the same for every row" in w for w in r.warnings)
+    assert r.to_dict()["anchors"][0]["constant_fits"] == r.anchors.scores.shape[0]

@@ -45,6 +45,20 @@ class AnchorRun:
     fit_seconds: np.ndarray
     peak_bytes: np.ndarray
     failures: list[str]
+    #: (repeats x sizes): the fitted model predicted the same for every test row (a booster whose
+    #: leaves need more rows than it had, say); None where that was not recorded
+    constant: np.ndarray | None = None
+
+    def first(self, k: int) -> AnchorRun:
+        """The run's ``k`` smallest anchors."""
+        return AnchorRun(
+            self.sizes[:k],
+            self.scores[:, :k],
+            self.fit_seconds[:, :k],
+            self.peak_bytes[:, :k],
+            self.failures,
+            None if self.constant is None else self.constant[:, :k],
+        )
 
     def to_dict(self) -> dict[str, Any]:
         def col(a: np.ndarray, k: int) -> list[float | None]:
@@ -57,6 +71,9 @@ class AnchorRun:
                     "scores": col(self.scores, k),
                     "fit_seconds": col(self.fit_seconds, k),
                     "peak_bytes": col(self.peak_bytes, k),
+                    "constant_fits": (
+                        None if self.constant is None else int(self.constant[:, k].sum())
+                    ),
                 }
                 for k, n in enumerate(self.sizes)
             ],
@@ -249,7 +266,7 @@ def _one_split(
     metric: Metric,
     classes: int,
     seed: int,
-) -> list[tuple[float, float, float, str]]:
+) -> list[tuple[float, float, float, str, bool]]:
     from candor.ladder._climb import _predict
     from candor.ladder._measure import peak_memory
 
@@ -273,9 +290,12 @@ def _one_split(
                     y[test], pred, score, task=ctx.task, classes=tuple(range(classes))
                 )
             value = metric_value(metric, p)
-            out.append((value, seconds, float(peak.bytes), ""))
+            said = pred if proba is None else proba
+            flat = bool(np.ptp(np.asarray(said, dtype=float), axis=0).max() <= 1e-12)
+            out.append((value, seconds, float(peak.bytes), "", flat))
         except Exception as exc:  # a rung that fails on a small subset: recorded, the rest go on
-            out.append((math.nan, math.nan, math.nan, f"{n} rows: {type(exc).__name__}: {exc}"))
+            failed = f"{n} rows: {type(exc).__name__}: {exc}"
+            out.append((math.nan, math.nan, math.nan, failed, False))
     return out
 
 
@@ -318,7 +338,8 @@ def measure_anchors(
         outs = Parallel(n_jobs=n_jobs)(jobs)
     arr = np.array([[o[:3] for o in split] for split in outs], dtype=float)
     failures = sorted({o[3] for split in outs for o in split if o[3]})
-    return AnchorRun(np.asarray(sizes), arr[:, :, 0], arr[:, :, 1], arr[:, :, 2], failures)
+    flat = np.array([[o[4] for o in split] for split in outs], dtype=bool)
+    return AnchorRun(np.asarray(sizes), arr[:, :, 0], arr[:, :, 1], arr[:, :, 2], failures, flat)
 
 
 # ---- the forecast -----------------------------------------------------------------------------
@@ -475,21 +496,30 @@ def _auto_repeats(n: int) -> int:
 
 
 def _warm_up(anchors: AnchorRun) -> tuple[np.ndarray, list[str]]:
-    """Leading anchors at which the model learned nothing yet: every repeat scored the same
-    (a constant model: AUC 0.5 from a booster whose leaves need more rows than it had) and a later
-    anchor scored higher. Before its first split a model is not on its learning curve."""
+    """Leading anchors at which the model learned nothing yet, when a later anchor scored higher:
+    every repeat's model predicted the same for every test row (a booster whose leaves need more
+    rows than it had, scoring the majority class's share), or, where that was not recorded, every
+    repeat scored the same (AUC 0.5). Before its first split a model is not on its learning
+    curve, and a curve fitted through such a step forecasts wildly."""
     keep = np.ones(len(anchors.sizes), dtype=bool)
     notes = []
     S = anchors.scores
     for k in range(len(anchors.sizes) - 1):
-        col = S[:, k][np.isfinite(S[:, k])]
+        fitted = np.isfinite(S[:, k])
+        col = S[fitted, k]
         later = S[:, k + 1 :][np.isfinite(S[:, k + 1 :])]
-        if len(col) < 2 or np.ptp(col) > 0 or not (later > col[0]).any():
+        if len(col) < 2 or not (later > col.max()).any():
+            break
+        if anchors.constant is not None and anchors.constant[fitted, k].all():
+            what = f"every fit predicted the same for every row (scoring {np.mean(col):.4g})"
+        elif np.ptp(col) == 0:
+            what = f"every repeat scored {col[0]:.4g}"
+        else:
             break
         keep[k] = False
         notes.append(
-            f"at {int(anchors.sizes[k]):,} rows every repeat scored {col[0]:.4g}: the model had "
-            "not started learning, so that anchor is left out of the curve"
+            f"at {int(anchors.sizes[k]):,} rows {what}: the model had not started learning, "
+            "so that anchor is left out of the curve"
         )
     return keep, notes
 
@@ -771,14 +801,7 @@ def backtest(
         )
     anchors = setup.measure(sizes, repeats, n_jobs, on_progress)
     k = len(visible)
-    small = AnchorRun(
-        anchors.sizes[:k],
-        anchors.scores[:, :k],
-        anchors.fit_seconds[:, :k],
-        anchors.peak_bytes[:, :k],
-        anchors.failures,
-    )
-    curve, time_curve, _ = _fit_curves(small, m, level, seed)
+    curve, time_curve, _ = _fit_curves(anchors.first(k), m, level, seed)
     last = float(np.nanmean(anchors.scores[:, k - 1]))
     points = []
     for j in range(k, len(sizes)):
