@@ -35,13 +35,21 @@ def test_terminal_plot_draws_every_anchor_including_warm_up(warmed_up: ForecastR
     text = curve_plot(warmed_up).plain
     means = np.nanmean(warmed_up.anchors.scores, axis=0)
     # anchors may share a cell; at least one per distinct column, and none lost off the grid
-    assert 1 <= text.count("●") <= len(means)
+    left_out = len(means) - len(warmed_up.curve.anchors.sizes)
+    assert 1 <= text.count("●") <= len(means) - left_out
+    assert 1 <= text.count("○") <= left_out
     assert text.count("▲") == 1
+    # the axis follows the curve, not the anchors left out: they sit on its bottom edge
+    bottom_row = text.splitlines()[11]  # the grid's last row (12 rows high); the rows axis below
+    assert "○" in bottom_row
+    bottom = float(bottom_row.split()[0])
+    assert bottom > float(np.nanmean(warmed_up.anchors.scores[:, 0]))
     console = Console(width=160, record=True)
     print_forecast(console, warmed_up)
     out = console.export_text()
     assert "Learning curve: hist_gb (histogram gradient boosting)" in out
     assert "n = " in out and "fits at" in out
+    assert "○ left out of the curve" in out
 
 
 def test_svg_and_html_fragment_are_self_contained(warmed_up: ForecastResult) -> None:

@@ -19,14 +19,17 @@ from candor.stats import Estimate
 
 def curve_plot(r: ForecastResult, width: int = 64, height: int = 12) -> Text:
     """A character plot on a log-rows axis: ``░`` the interval band, ``─`` the forecast, ``●`` the
-    anchors' means, ``▲`` the forecasts at each scale, ``┊`` all the data at hand."""
+    anchors' means, ``○`` anchors left out of the curve (on the bottom edge when below the axis,
+    which follows the curve, not them), ``▲`` the forecasts at each scale, ``┊`` all the data at
+    hand."""
     sizes = r.anchors.sizes.astype(float)
     right = max([r.n_rows] + [s.rows for s in r.at_scales])
     lx0, lx1 = math.log(sizes.min()), math.log(right)
     cols = np.exp(np.linspace(lx0, lx1, width))
     point, low, high = r.curve.predict(cols)
     means = np.nanmean(r.anchors.scores, axis=0)
-    y0, y1 = plot_range(point, low, high, means)
+    on_curve = np.isin(sizes, r.curve.anchors.sizes.astype(float))
+    y0, y1 = plot_range(point, low, high, means[on_curve])
     low, high = np.maximum(low, y0), np.minimum(high, y1)
     grid = [[" "] * width for _ in range(height)]
 
@@ -48,9 +51,9 @@ def curve_plot(r: ForecastResult, width: int = 64, height: int = 12) -> Text:
             grid[i][full] = "┊"
     for j in np.flatnonzero(fitted):
         grid[row(point[j])][j] = "─"
-    for n, m in zip(sizes, means, strict=True):
+    for n, m, used in zip(sizes, means, on_curve, strict=True):
         if np.isfinite(m):
-            grid[row(m)][col(n)] = "●"
+            grid[row(m)][col(n)] = "●" if used else "○"
     for s in r.at_scales:
         grid[row(s.score.value)][col(s.rows)] = "▲"
     text = Text()
@@ -58,9 +61,14 @@ def curve_plot(r: ForecastResult, width: int = 64, height: int = 12) -> Text:
         label = f"{y1 - i * (y1 - y0) / (height - 1):7.3f} " if i in (0, height - 1) else " " * 8
         text.append(label, style="dim")
         for ch in line:
-            style = {"░": "blue", "─": "bold blue", "●": "bold", "▲": "bold red", "┊": "dim"}.get(
-                ch
-            )
+            style = {
+                "░": "blue",
+                "─": "bold blue",
+                "●": "bold",
+                "○": "dim",
+                "▲": "bold red",
+                "┊": "dim",
+            }.get(ch)
             text.append(ch, style=style or "")
         text.append("\n")
     axis = f"{int(sizes.min()):,} rows"
@@ -85,8 +93,11 @@ def print_forecast(console: Console, r: ForecastResult) -> None:
     rung = _rung_label(r.rung, r.task)
     console.print(f"[bold]Learning curve: {escape(rung)}, {escape(r.metric_label)}[/bold]")
     console.print(curve_plot(r))
+    left_out = len(r.anchors.sizes) > len(r.curve.anchors.sizes)
     console.print(
-        f"[dim]● anchors (mean of the repeats)  ─ forecast  ░ {r.curve.level:.0%} interval  "
+        "[dim]● anchors (mean of the repeats)  "
+        + ("○ left out of the curve  " if left_out else "")
+        + f"─ forecast  ░ {r.curve.level:.0%} interval  "
         "▲ forecasts at each scale  ┊ all the rows at hand[/dim]"
     )
     title = (
@@ -147,4 +158,12 @@ def print_backtest(console: Console, b: BacktestResult) -> None:
             _range(p.measured_seconds, format_seconds),
         )
     console.print(table)
+    last = b.points[-1].measured
+    console.print(
+        f"[dim]measured: the mean of the {last.n} fits at each size (cross-validation folds and "
+        f"repeats), with its t interval; held: the forecast's {b.curve.level:.0%} interval holds "
+        f"that mean; last anchor's error: quoting the largest visible anchor instead; fit times "
+        f"in the same way. Forecast: {escape(b.curve.method)}[/dim]",
+        highlight=False,
+    )
     console.print(escape(b.sentence), highlight=False)

@@ -468,12 +468,15 @@ def anchor_sizes(
             capped.append(f"{f:.3g}")
             n = pool
         if n < floor:
-            small.append(f"{f:.3g} of the {n_train:,} training rows ({n:,} rows)")
+            small.append(f"{f:.1%} ({n:,} row{'s' * (n != 1)})")
         elif n not in sizes:
             sizes.append(n)
     notes = []
     if small:
-        notes.append(f"anchors below the {floor}-row minimum were left out: {', '.join(small)}")
+        notes.append(
+            f"anchors below the {floor}-row minimum were left out: {_and(small)} of the "
+            f"{n_train:,} training rows"
+        )
     if capped:
         notes.append(
             f"each fold trains on {pool:,} rows, so the anchors at {', '.join(capped)} of the "
@@ -500,10 +503,10 @@ def _warm_up(anchors: AnchorRun) -> tuple[np.ndarray, list[str]]:
     every repeat's model predicted the same for every test row (a booster whose leaves need more
     rows than it had, scoring the majority class's share), or, where that was not recorded, every
     repeat scored the same (AUC 0.5). Before its first split a model is not on its learning
-    curve, and a curve fitted through such a step forecasts wildly."""
+    curve, and a curve fitted through such a step forecasts wildly. One note says them all."""
     keep = np.ones(len(anchors.sizes), dtype=bool)
-    notes = []
     S = anchors.scores
+    seen, fits = [], []
     for k in range(len(anchors.sizes) - 1):
         fitted = np.isfinite(S[:, k])
         col = S[fitted, k]
@@ -511,17 +514,38 @@ def _warm_up(anchors: AnchorRun) -> tuple[np.ndarray, list[str]]:
         if len(col) < 2 or not (later > col.max()).any():
             break
         if anchors.constant is not None and anchors.constant[fitted, k].all():
-            what = f"every fit predicted the same for every row (scoring {np.mean(col):.4g})"
+            seen.append("constant")
         elif np.ptp(col) == 0:
-            what = f"every repeat scored {col[0]:.4g}"
+            seen.append("same score")
         else:
             break
         keep[k] = False
-        notes.append(
-            f"at {int(anchors.sizes[k]):,} rows {what}: the model had not started learning, "
-            "so that anchor is left out of the curve"
+        fits.append(len(col))
+    if not seen:
+        return keep, []
+    dropped = anchors.sizes[~keep]
+    means = [f"{float(np.nanmean(S[:, k])):.3g}" for k in np.flatnonzero(~keep)]
+    rows = _and([f"{int(n):,}" for n in dropped]) + " rows"
+    scored = means[0] if len(set(means)) == 1 else _and(means)
+    if all(w == "constant" for w in seen):
+        counts = " or ".join(str(n) for n in sorted(set(fits)))
+        each = " at each size" if len(dropped) > 1 else ""
+        what = (
+            f"at {rows} all {counts} fits{each} predicted one value for every test row, "
+            f"scoring {scored}"
         )
-    return keep, notes
+    else:
+        what = f"at {rows} every repeat scored the same ({scored})"
+    it = "that anchor is" if len(dropped) == 1 else "those anchors are"
+    return keep, [
+        f"{what}: the model had not started learning (a booster, say, whose leaves need more "
+        f"rows than it had), so {it} left out of the curve"
+    ]
+
+
+def _and(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _fit_curves(
@@ -532,7 +556,7 @@ def _fit_curves(
     if ok.sum() < 3:
         detail = f": {anchors.failures[0]}" if anchors.failures else ""
         if notes:  # warm-up anchors: fitted, but the model had not started learning
-            detail += f"; {len(notes)} more left out: {notes[0]}"
+            detail += f"; {int((~keep).sum())} more left out: {notes[0]}"
         raise DataError(
             f"only {int(ok.sum())} anchor size(s) are on the learning curve; a learning curve "
             f"needs 3{detail}. Use more data, larger anchors (--fractions) or another rung"

@@ -14,12 +14,12 @@ from candor.report._figures import svg_of
 def plot_range(
     point: np.ndarray, low: np.ndarray, high: np.ndarray, means: np.ndarray
 ) -> tuple[float, float]:
-    """The score axis for a curve plot: the anchors, the forecast and its band, but never more than
-    the data's own spread below them, so a wide far band cannot squash the anchors flat."""
+    """The score axis for a curve plot: the anchors on the curve (``means``), the forecast and its
+    band, but never more than the data's own spread below them, so a wide far band cannot squash
+    the anchors flat. Anchors left out of the curve are drawn on the axis's edge, not counted."""
     seen = np.concatenate([means[np.isfinite(means)], point[np.isfinite(point)]])
     lo_data, hi_data = float(seen.min()), float(max(seen.max(), np.nanmax(high)))
     span = max(hi_data - lo_data, 1e-3)
-    # every anchor stays on the axis, even one left out of the curve as warm-up
     y0 = min(lo_data, max(float(np.nanmin(low)), lo_data - span))
     if hi_data - y0 < 1e-9:
         return y0 - 0.01, hi_data + 0.01
@@ -42,7 +42,9 @@ def forecast_svg(r: ForecastResult, width_in: float = 6.4, height_in: float = 3.
     mean = np.nanmean(r.anchors.scores, axis=0)
     lo_obs = np.nanmin(r.anchors.scores, axis=0)
     hi_obs = np.nanmax(r.anchors.scores, axis=0)
-    y_min, y_max = plot_range(point, low, high, mean)
+    used = np.isin(sizes, r.curve.anchors.sizes.astype(float))
+    y_min, y_max = plot_range(point, low, high, mean[used])
+    pad = 0.03 * (y_max - y_min)
     fig, ax = plt.subplots(figsize=(width_in, height_in))
     try:
         ax.fill_between(
@@ -55,10 +57,23 @@ def forecast_svg(r: ForecastResult, width_in: float = 6.4, height_in: float = 3.
             label=f"{r.curve.level:.0%} interval",
         )
         ax.plot(grid, point, color="#1f77b4", lw=1.8, label="forecast")
+        if (~used).any():  # warm-up anchors: hollow, on the bottom edge when below the axis
+            below = mean[~used] < y_min - pad
+            ax.scatter(
+                sizes[~used],
+                np.where(below, y_min - pad, mean[~used]),
+                marker="o",
+                facecolors="none",
+                edgecolors="#888",
+                s=18,
+                clip_on=False,
+                label="left out of the curve"
+                + (f" (below the axis: {np.nanmin(mean[~used]):.3g})" if below.any() else ""),
+            )
         ax.errorbar(
-            sizes,
-            mean,
-            yerr=[mean - lo_obs, hi_obs - mean],
+            sizes[used],
+            mean[used],
+            yerr=[mean[used] - lo_obs[used], hi_obs[used] - mean[used]],
             fmt="o",
             color="#222",
             ms=4,
@@ -97,7 +112,6 @@ def forecast_svg(r: ForecastResult, width_in: float = 6.4, height_in: float = 3.
         ax.set_xscale("log")
         ax.set_xlabel("training rows")
         ax.set_ylabel(r.metric_label)
-        pad = 0.03 * (y_max - y_min)
         ax.set_ylim(y_min - pad, y_max + pad)
         ax.set_title(f"Learning curve: {r.rung}", fontsize=10)
         ax.grid(alpha=0.3, which="both", lw=0.5)
