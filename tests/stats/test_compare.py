@@ -60,6 +60,9 @@ def test_identical_predictions_show_no_detectable_difference(two_classifiers):
     assert c.difference.contains(0.0)
     assert c.p_value == 1.0
     assert c.sentence.startswith("No detectable difference between A and B")
+    assert c.sentence.endswith(
+        "They score the same on every row of this test set (the same predictions, or ranked alike)."
+    )
 
 
 def test_accuracy_comparison_reports_mcnemar_on_the_discordant_rows(two_classifiers):
@@ -71,6 +74,7 @@ def test_accuracy_comparison_reports_mcnemar_on_the_discordant_rows(two_classifi
     assert c.p_value == pytest.approx(expected.p_value)
     assert c.p_value < 0.001
     assert "McNemar" in c.sentence
+    assert c.sentence.endswith("This test set cannot tell them apart.") or c.winner is not None
 
 
 def test_accuracy_difference_interval_comes_from_the_paired_bootstrap(two_classifiers):
@@ -195,3 +199,10 @@ def test_with_groups_the_p_value_does_not_contradict_the_cluster_verdict():
     assert c.difference.n == 30
     # row-level McNemar sees b=120, c=80 discordant rows and reports p ~ 0.006
     assert c.p_value is None or c.p_value >= 0.05
+
+
+def test_a_test_named_by_the_method_is_not_named_twice(two_classifiers):
+    d = two_classifiers
+    c = compare(d["y"], score_a=d["sg"], score_b=d["sp"], metric="roc_auc", **FAST)
+    assert c.test.lower() in c.difference.method.lower()
+    assert c.sentence.count(c.test) == 1, c.sentence

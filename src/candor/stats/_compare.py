@@ -47,12 +47,20 @@ class Comparison:
             f"({pct} CI {d.low:+.3f} to {d.high:+.3f}), {d.method}"
         )
         if self.p_value is not None:
-            evidence += f", {self.test} p={self.p_value:.3g}"
+            # the method usually names the test already ("DeLong paired"): say it once
+            named = self.test.lower() in d.method.lower()
+            evidence += f", {'' if named else self.test + ' '}p={self.p_value:.3g}"
         evidence += f", n={d.n:,}"
         if self.winner is None:
+            same = d.low == d.high == d.value == 0.0
             return (
                 f"No detectable difference between {self.name_a} and {self.name_b}: {evidence}. "
-                "This test set cannot tell them apart."
+                + (
+                    "They score the same on every row of this test set (the same predictions, "
+                    "or ranked alike)."
+                    if same
+                    else "This test set cannot tell them apart."
+                )
             )
         loser = self.name_b if self.winner == self.name_a else self.name_a
         return f"{self.winner} is better than {loser}: {evidence}."
