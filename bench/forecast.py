@@ -188,8 +188,8 @@ def truth_columns(
 
 
 def score_warnings(curve: Any) -> list[str]:
-    """The learning curve's warnings about its score forecast (not the memory forecast's note)."""
-    return [w for w in curve.warnings if not w.startswith("peak memory")]
+    """The learning curve's warnings about its score forecast (not the cost forecasts' notes)."""
+    return [w for w in curve.warnings if not w.startswith(("peak memory", "fit time"))]
 
 
 def reforecast(row: dict[str, Any]) -> dict[str, Any]:

@@ -336,3 +336,17 @@ def test_a_booster_that_cannot_split_yet_is_left_out_of_an_accuracy_curve(
     assert len(r.curve.anchors.sizes) == len(r.anchors.sizes) - int(np.argmin(flat))
     assert any("predicted one value for every test row" in w for w in r.warnings)
     assert r.to_dict()["anchors"][0]["constant_fits"] == r.anchors.scores.shape[0]
+
+
+def test_fit_time_that_barely_grows_is_said_to_be_overhead() -> None:
+    from candor.forecast._run import _flat_time_note
+
+    sizes = np.array([25.0, 50, 100, 200])
+    flat = np.array([[0.0081, 0.0080, 0.0083, 0.0085], [0.0079, 0.0082, 0.0080, 0.0086]])
+    note = _flat_time_note(sizes, flat)
+    assert note.startswith("fit time barely grew over the anchors")
+    assert "25 rows" in note and "200" in note
+    # time that grows with the rows, or anchors too close together to tell, get no note
+    assert _flat_time_note(sizes, flat * sizes / 25) == ""
+    assert _flat_time_note(np.array([100.0, 141, 200]), flat[:, :3]) == ""
+    assert _flat_time_note(sizes, np.full((2, 4), np.nan)) == ""

@@ -584,8 +584,34 @@ def _fit_curves(
             "peak memory while fitting stayed below 1 MB at most anchors: too small to measure "
             "reliably, so no memory forecast"
         )
+    flat = _flat_time_note(sizes, anchors.fit_seconds[:, ok])
+    if flat:
+        notes.append(flat)
     curve.warnings[:0] = notes
     return curve, time_curve, mem_curve
+
+
+#: fit times that grow less than this over anchors this many times apart are mostly overhead
+FLAT_GROWTH, FLAT_SPAN = 1.5, 4.0
+
+
+def _flat_time_note(sizes: np.ndarray, seconds: np.ndarray) -> str:
+    """A note when fit time barely grew over the anchors: it is then mostly fixed overhead (process
+    and library set-up, the timer's own noise), and how it grows with more rows is not seen."""
+    a, b = seconds[:, 0][np.isfinite(seconds[:, 0])], seconds[:, -1][np.isfinite(seconds[:, -1])]
+    if not (len(a) and len(b)):
+        return ""
+    first, last = float(np.median(a)), float(np.median(b))
+    if first <= 0:
+        return ""
+    if sizes[-1] / sizes[0] < FLAT_SPAN or last / first >= FLAT_GROWTH:
+        return ""
+    return (
+        f"fit time barely grew over the anchors ({format_seconds(first)} at {int(sizes[0]):,} "
+        f"rows, {format_seconds(last)} at {int(sizes[-1]):,}): it is mostly fixed overhead, so "
+        "how it grows with more data is not seen here; its forecasts lean on the usual "
+        "near-linear growth, and their intervals are wide for that reason"
+    )
 
 
 def forecast(
