@@ -28,7 +28,7 @@ def curve_plot(r: ForecastResult, width: int = 64, height: int = 12) -> Text:
     cols = np.exp(np.linspace(lx0, lx1, width))
     point, low, high = r.curve.predict(cols)
     means = np.nanmean(r.anchors.scores, axis=0)
-    on_curve = np.isin(sizes, r.curve.anchors.sizes.astype(float))
+    on_curve = r.on_curve
     y0, y1 = plot_range(point, low, high, means[on_curve])
     low, high = np.maximum(low, y0), np.minimum(high, y1)
     grid = [[" "] * width for _ in range(height)]
@@ -93,7 +93,7 @@ def print_forecast(console: Console, r: ForecastResult) -> None:
     rung = _rung_label(r.rung, r.task)
     console.print(f"[bold]Learning curve: {escape(rung)}, {escape(r.metric_label)}[/bold]")
     console.print(curve_plot(r))
-    left_out = len(r.anchors.sizes) > len(r.curve.anchors.sizes)
+    left_out = not r.on_curve.all()
     console.print(
         "[dim]● anchors (mean of the repeats)  "
         + ("○ left out of the curve  " if left_out else "")

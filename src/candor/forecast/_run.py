@@ -126,6 +126,11 @@ class ForecastResult:
     seed: int
     seconds: float
 
+    @property
+    def on_curve(self) -> np.ndarray:
+        """Which anchors the curve was fitted to (False: left out as warm-up), per anchor size."""
+        return np.isin(self.anchors.sizes, self.curve.anchors.sizes)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "rung": self.rung,
@@ -775,7 +780,7 @@ def _scale_clause(s: ScaleForecast, label: str) -> str:
         parts.append(f"a fit time of {_range(s.fit_seconds, format_seconds)}")
     if s.peak_bytes is not None:
         parts.append(f"{_range(s.peak_bytes, format_bytes)} peak memory")
-    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+    return _and(parts)
 
 
 def forecast_sentence(r: ForecastResult) -> str:

@@ -42,7 +42,7 @@ def forecast_svg(r: ForecastResult, width_in: float = 6.4, height_in: float = 3.
     mean = np.nanmean(r.anchors.scores, axis=0)
     lo_obs = np.nanmin(r.anchors.scores, axis=0)
     hi_obs = np.nanmax(r.anchors.scores, axis=0)
-    used = np.isin(sizes, r.curve.anchors.sizes.astype(float))
+    used = r.on_curve
     y_min, y_max = plot_range(point, low, high, mean[used])
     pad = 0.03 * (y_max - y_min)
     fig, ax = plt.subplots(figsize=(width_in, height_in))
