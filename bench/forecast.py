@@ -187,9 +187,10 @@ def truth_columns(
     }
 
 
-def score_warnings(curve: Any) -> list[str]:
-    """The learning curve's warnings about its score forecast (not the cost forecasts' notes)."""
-    return [w for w in curve.warnings if not w.startswith(("peak memory", "fit time"))]
+def score_warnings(curve: Any, rows: int) -> list[str]:
+    """The learning curve's warnings about its score forecast at ``rows`` (not the cost forecasts'
+    notes): the curve's own, and the forecast's caveats (an interval too wide to plan with)."""
+    return [w for w in curve.caveats(rows) if not w.startswith(("peak memory", "fit time"))]
 
 
 def reforecast(row: dict[str, Any]) -> dict[str, Any]:
@@ -216,7 +217,7 @@ def reforecast(row: dict[str, Any]) -> dict[str, Any]:
         "high": f.high,
         "error": f.value - row["measured"],
         "covered": f.contains(row["measured"]),
-        "warnings": score_warnings(curve),
+        "warnings": score_warnings(curve, row["rows"]),
     }
     if "measured_better" in row:
         out |= {
@@ -378,7 +379,7 @@ def main() -> None:
                     "time_measured": (
                         None if f.measured_seconds is None else f.measured_seconds.value
                     ),
-                    "warnings": score_warnings(b.curve),
+                    "warnings": score_warnings(b.curve, f.rows),
                     # every anchor, visible and hidden, so forecasters can be compared offline
                     "anchor_sizes": [int(v) for v in b.anchors.sizes],
                     "anchor_scores": [

@@ -9,8 +9,9 @@ from typing import Any
 
 from candor.errors import CandorError
 from candor.forecast import BacktestResult, ForecastResult, backtest, forecast
-from candor.forecast._run import DEFAULT_FRACTIONS, DEFAULT_SCALES, Progress
+from candor.forecast._run import DEFAULT_FRACTIONS, DEFAULT_SCALES, Progress, check_target_score
 from candor.project import Project
+from candor.stats import METRICS
 from candor.tracking import Tracker, estimate_metrics, git_commit
 
 
@@ -116,6 +117,8 @@ def forecast_project(
     training split; with ``backtest_only``, measure how well such forecasts do on this data."""
     project = Project.load(path)
     cfg = project.config
+    if cfg.metric.primary in METRICS:  # before the data loads: an impossible target fails at once
+        check_target_score(target_score, METRICS[cfg.metric.primary])
     ds = project.dataset()
     split = project.split(ds)
     frame, features = ds.frame, ds.features

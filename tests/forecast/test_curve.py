@@ -212,6 +212,27 @@ def test_a_very_far_forecast_is_flagged_as_far_outside_the_anchors(rising: Learn
     assert any("far outside" in c for c in caveats), caveats
 
 
+def test_an_interval_too_wide_to_plan_with_is_flagged() -> None:
+    n = np.array([20.0, 28, 40, 57, 80])
+    scores = np.clip(_noisy(0.8 - 2.0 * n**-0.7, 0.05, 4), 0, 1)
+    curve = fit_learning_curve(n, scores, worst=0.0, n_boot=30)
+    _, lo, hi = curve.predict([8000])
+    assert hi[0] - lo[0] > 0.2  # a fifth of accuracy's range
+    wide = [c for c in curve.caveats(8000) if "too wide to plan with" in c]
+    assert len(wide) == 1 and f"({lo[0]:.3g} to {hi[0]:.3g})" in wide[0], curve.caveats(8000)
+    assert not any("too wide" in c for c in curve.caveats(100))
+
+
+def test_an_unbounded_metrics_interval_is_judged_against_the_anchors_rise(
+    loss: LearningCurve,
+) -> None:
+    assert not any("too wide" in c for c in loss.caveats(FAR))
+    n = np.array([40.0, 57, 80])
+    noisy = _noisy(0.2 + 3 * n**-0.6, 0.08, 5, repeats=3)
+    curve = fit_learning_curve(n, noisy, greater_is_better=False, best=0.0, n_boot=30)
+    assert any("the score's rise over the anchors" in c for c in curve.caveats(40 * n[-1]))
+
+
 def test_weights_cover_the_fitted_families_and_sum_to_one(rising: LearningCurve) -> None:
     assert set(rising.weights) <= set(rising.fits)
     assert sum(rising.weights.values()) == pytest.approx(1.0)

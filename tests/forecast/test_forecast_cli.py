@@ -91,3 +91,14 @@ def test_forecast_bad_input_gets_one_clear_line(tmp_path: Path, args: str, messa
     assert res.returncode == 2, (res.stdout, res.stderr)
     assert "Traceback" not in res.stderr
     assert message in _flat(res.stderr)
+
+
+def test_an_impossible_target_score_is_refused_before_the_data_is_read(tmp_path: Path) -> None:
+    from sklearn.datasets import load_iris
+
+    load_iris(as_frame=True).frame.to_csv(tmp_path / "iris.csv", index=False)
+    init_project(tmp_path, source="iris.csv", target="target")
+    (tmp_path / "iris.csv").unlink()  # reading the data would fail: the target is checked first
+    res = candor_in_process("forecast --rung linear --target-score 1.5 --no-track", cwd=tmp_path)
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    assert "beyond ROC AUC's best possible value 1.0" in _flat(res.stderr)

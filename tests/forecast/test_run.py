@@ -350,3 +350,21 @@ def test_fit_time_that_barely_grows_is_said_to_be_overhead() -> None:
     assert _flat_time_note(sizes, flat * sizes / 25) == ""
     assert _flat_time_note(np.array([100.0, 141, 200]), flat[:, :3]) == ""
     assert _flat_time_note(sizes, np.full((2, 4), np.nan)) == ""
+
+
+@pytest.mark.parametrize(("rung_name", "threshold"), [("mlp", 2_000), ("hist_gb", 10_001)])
+def test_a_forecast_past_where_the_rung_starts_to_stop_early_says_so(
+    cancer: tuple[pd.DataFrame, pd.Series], rung_name: str, threshold: int
+) -> None:
+    from candor.forecast._run import _regime_note, _set_up
+
+    X, y = cancer
+    setup = _set_up(X, y, rung_name, None, None, None, None, 0)
+    note = _regime_note(setup, threshold // 4, 4 * threshold)
+    assert note.startswith(f"from {threshold:,} training rows the ")
+    assert f"up to {threshold // 4:,} rows" in note and "fit time is likely below" in note
+    # forecasts that stay on one side of the change, or a rung that never stops early, get none
+    assert _regime_note(setup, threshold // 4, threshold - 1) == ""
+    assert _regime_note(setup, threshold, 4 * threshold) == ""
+    linear = _set_up(X, y, "linear", None, None, None, None, 0)
+    assert _regime_note(linear, 100, 100_000) == ""

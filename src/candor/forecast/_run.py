@@ -245,6 +245,27 @@ def _worst_value(m: Metric) -> float | None:
     return 0.0 if m.kind in ("proportion", "rank") else None
 
 
+def check_target_score(target_score: float | None, m: Metric) -> None:
+    """A clear error for a target score the metric cannot take (a CLI checks before loading data)."""
+    if target_score is None:
+        return
+    if not math.isfinite(target_score):
+        raise DataError(f"the target score must be a number, got {target_score}")
+    worst, best = _worst_value(m), _best_value(m)
+    if worst is not None and target_score < worst:
+        raise DataError(
+            f"target score {target_score} is below {m.label}'s worst possible value {worst}; "
+            "give a score the model should reach"
+        )
+    if (m.greater_is_better and target_score > best) or (
+        not m.greater_is_better and target_score < best
+    ):
+        raise DataError(
+            f"target score {target_score} is beyond {m.label}'s best possible value {best}: "
+            "no amount of data reaches it"
+        )
+
+
 def _nested_order(
     y: np.ndarray, rows: np.ndarray, task: str, rng: np.random.Generator
 ) -> np.ndarray:
@@ -280,7 +301,7 @@ def _one_split(
     for n in sizes:
         rows = np.sort(order[:n])
         try:
-            model = rung.build(ctx)
+            model = rung.model_for(ctx, n)
             with peak_memory() as peak:
                 t = time.perf_counter()
                 model.fit(X.iloc[rows], y[rows])
@@ -619,6 +640,45 @@ def _flat_time_note(sizes: np.ndarray, seconds: np.ndarray) -> str:
     )
 
 
+#: scikit-learn's HistGradientBoosting with ``early_stopping="auto"`` stops early above this many
+#: training rows (its documented rule)
+HIST_GB_AUTO_ROWS = 10_000
+
+
+def _stops_early(model: Any, n_rows: int) -> bool:
+    """Whether ``model`` (a pipeline or an estimator), fitted on ``n_rows`` rows, holds some of
+    them out to stop early."""
+    for key, value in model.get_params(deep=True).items():
+        if key.split("__")[-1] == "early_stopping":
+            return n_rows > HIST_GB_AUTO_ROWS if value == "auto" else bool(value)
+    return False
+
+
+def _regime_note(setup: _Setup, largest: int, farthest: int) -> str:
+    """A note when the rung fits differently beyond its anchors (early stopping that starts at a
+    number of rows the anchors do not reach): a curve of the anchors cannot show that change."""
+    from candor.ladder._climb import _context
+    from candor.ladder._rungs import RUNGS
+
+    rung = RUNGS[setup.rung]
+    ctx = _context(setup.X, setup.task, setup.classes, setup.seed)
+
+    def stops(n: int) -> bool:
+        return _stops_early(rung.model_for(ctx, n), n)
+
+    if farthest <= largest or stops(largest) or not stops(farthest):
+        return ""
+    lo, hi = largest, farthest  # stops(lo) is False, stops(hi) is True: bisect to the threshold
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if stops(mid) else (mid, hi)
+    return (
+        f"from {hi:,} training rows the {rung.label_for(setup.task)} stops early, holding out a "
+        f"tenth of its rows to judge when to stop; the anchors (up to {largest:,} rows) did not, "
+        "so beyond that its fit time is likely below the forecast, and its score may differ"
+    )
+
+
 def forecast(
     X: pd.DataFrame,
     y: Any,
@@ -653,23 +713,7 @@ def forecast(
     began = time.perf_counter()
     setup = _set_up(X, y, rung, task, metric, groups, time_order, seed)
     m, classes, n = setup.metric, setup.classes, len(setup.X)
-    best = _best_value(m)
-    if target_score is not None and not math.isfinite(target_score):
-        raise DataError(f"the target score must be a number, got {target_score}")
-    worst = _worst_value(m)
-    if target_score is not None and worst is not None and target_score < worst:
-        raise DataError(
-            f"target score {target_score} is below {m.label}'s worst possible value {worst}; "
-            "give a score the model should reach"
-        )
-    if target_score is not None and (
-        (m.greater_is_better and target_score > best)
-        or (not m.greater_is_better and target_score < best)
-    ):
-        raise DataError(
-            f"target score {target_score} is beyond {m.label}'s best possible value {best}: "
-            "no amount of data reaches it"
-        )
+    check_target_score(target_score, m)
     scales = sorted({float(s) for s in scales})
     if any(not (0 < s <= MAX_SCALE) for s in scales):
         raise DataError(
@@ -710,6 +754,9 @@ def forecast(
     plateau = curve.plateau()
     needed = None if target_score is None else curve.rows_needed(target_score)
     warnings = notes + [f"fits that failed: {f}" for f in anchors.failures[:3]] + curve.warnings
+    regime = _regime_note(setup, int(sizes[-1]), max(s.rows for s in [at_full, *at_scales]))
+    if regime:
+        warnings.append(regime)
     last = float(curve.anchors.mean[-1])
     result = ForecastResult(
         rung,

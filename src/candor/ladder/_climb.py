@@ -222,7 +222,7 @@ def _fit_fold(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, float, int, str, int, Any]:
     """Fit one fold (in this process or a worker): predictions, fit seconds, peak bytes."""
     train = _cap_rows(rung, y, train, ctx.seed)
-    model = rung.build(ctx)
+    model = rung.model_for(ctx, len(train))
     with peak_memory() as peak:
         t = time.perf_counter()
         model.fit(X.iloc[train], y[train])
@@ -876,7 +876,7 @@ def _finalise(
     """The model as it would ship: refitted on all rows (or the rung's cap), timed and sized."""
     n = len(X)
     rows = _cap_rows(rung, y, np.arange(n), seed)
-    model = rung.build(ctx).fit(X.iloc[rows], y[rows])
+    model = rung.model_for(ctx, len(rows)).fit(X.iloc[rows], y[rows])
     res.model = model
     res.model_rows = f"all {len(rows):,} training rows"
     predict = model.predict if ctx.task == "regression" else model.predict_proba
