@@ -76,7 +76,10 @@ def _fit_rung(rung: str, X: Any, y: Any, task: str, seed: int) -> Any:
             raise DataError(
                 f"rung {rung!r} needs {spec.needs}, which is not installed (pip install candor[nn])"
             )
-    return spec.build(ctx).fit(X, y)
+    from candor.ladder._rungs import quiet_fits
+
+    with quiet_fits():
+        return spec.build(ctx).fit(X, y)
 
 
 def _record(tracker: Tracker, run: SizeRun, project_root: Path, rung: str) -> str:

@@ -295,6 +295,7 @@ def _one_split(
 ) -> list[tuple[float, float, float, str, bool]]:
     from candor.ladder._climb import _predict
     from candor.ladder._measure import peak_memory
+    from candor.ladder._rungs import quiet_fits
 
     order = _nested_order(y, train, ctx.task, np.random.default_rng(seed))
     out = []
@@ -302,7 +303,7 @@ def _one_split(
         rows = np.sort(order[:n])
         try:
             model = rung.model_for(ctx, n)
-            with peak_memory() as peak:
+            with peak_memory() as peak, quiet_fits():
                 t = time.perf_counter()
                 model.fit(X.iloc[rows], y[rows])
                 seconds = time.perf_counter() - t
@@ -648,7 +649,8 @@ HIST_GB_AUTO_ROWS = 10_000
 def _stops_early(model: Any, n_rows: int) -> bool:
     """Whether ``model`` (a pipeline or an estimator), fitted on ``n_rows`` rows, holds some of
     them out to stop early."""
-    for key, value in model.get_params(deep=True).items():
+    params = getattr(model, "get_params", None)  # a custom model may have no scikit-learn API
+    for key, value in ({} if params is None else params(deep=True)).items():
         if key.split("__")[-1] == "early_stopping":
             return n_rows > HIST_GB_AUTO_ROWS if value == "auto" else bool(value)
     return False

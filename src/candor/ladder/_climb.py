@@ -22,7 +22,7 @@ from candor.ladder._measure import (
     predict_latency,
     serialized_size,
 )
-from candor.ladder._rungs import RUNGS, Context, Rung
+from candor.ladder._rungs import RUNGS, Context, Rung, quiet_fits
 from candor.stats import Estimate, compare, evaluate, get_metric
 
 #: from this many rows on, a first pass on a subsample decides which rungs are worth the full data
@@ -223,7 +223,7 @@ def _fit_fold(
     """Fit one fold (in this process or a worker): predictions, fit seconds, peak bytes."""
     train = _cap_rows(rung, y, train, ctx.seed)
     model = rung.model_for(ctx, len(train))
-    with peak_memory() as peak:
+    with peak_memory() as peak, quiet_fits():
         t = time.perf_counter()
         model.fit(X.iloc[train], y[train])
         seconds = time.perf_counter() - t
@@ -876,7 +876,8 @@ def _finalise(
     """The model as it would ship: refitted on all rows (or the rung's cap), timed and sized."""
     n = len(X)
     rows = _cap_rows(rung, y, np.arange(n), seed)
-    model = rung.model_for(ctx, len(rows)).fit(X.iloc[rows], y[rows])
+    with quiet_fits():
+        model = rung.model_for(ctx, len(rows)).fit(X.iloc[rows], y[rows])
     res.model = model
     res.model_rows = f"all {len(rows):,} training rows"
     predict = model.predict if ctx.task == "regression" else model.predict_proba
