@@ -327,10 +327,9 @@ class LearningCurve:
                 return ""
             than = f"{width / rise:.1f}x the score's rise over the anchors"
         return (
-            f"the {self.level:.0%} interval at {n:,.0f} rows is {width:.2g} wide "
-            f"({lo[0]:.3g} to {hi[0]:.3g}), {than}: too wide to plan with; the curves that fit "
-            "these anchors part that far, so larger anchors (more data in the experiment) or more "
-            "repeats would narrow it"
+            f"too wide to plan with: the {self.level:.0%} interval at {n:,.0f} rows is {width:.2g} "
+            f"wide ({lo[0]:.3g} to {hi[0]:.3g}), {than}; larger anchors or more repeats would "
+            "narrow it"
         )
 
     @property
