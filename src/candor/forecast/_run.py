@@ -302,7 +302,7 @@ def _one_split(
     for n in sizes:
         rows = np.sort(order[:n])
         try:
-            model = rung.model_for(ctx, n)
+            model = rung.build(ctx)
             with peak_memory() as peak, quiet_fits():
                 t = time.perf_counter()
                 model.fit(X.iloc[rows], y[rows])
@@ -646,38 +646,27 @@ def _flat_time_note(sizes: np.ndarray, seconds: np.ndarray) -> str:
 HIST_GB_AUTO_ROWS = 10_000
 
 
-def _stops_early(model: Any, n_rows: int) -> bool:
-    """Whether ``model`` (a pipeline or an estimator), fitted on ``n_rows`` rows, holds some of
-    them out to stop early."""
-    params = getattr(model, "get_params", None)  # a custom model may have no scikit-learn API
-    for key, value in ({} if params is None else params(deep=True)).items():
-        if key.split("__")[-1] == "early_stopping":
-            return n_rows > HIST_GB_AUTO_ROWS if value == "auto" else bool(value)
-    return False
-
-
 def _regime_note(setup: _Setup, largest: int, farthest: int) -> str:
-    """A note when the rung fits differently beyond its anchors (early stopping that starts at a
-    number of rows the anchors do not reach): a curve of the anchors cannot show that change."""
+    """A note when the rung fits differently beyond its anchors: HistGradientBoosting's
+    ``early_stopping="auto"`` starts at a number of rows the anchors do not reach, and a curve of
+    the anchors cannot show that change."""
     from candor.ladder._climb import _context
     from candor.ladder._rungs import RUNGS
 
     rung = RUNGS[setup.rung]
-    ctx = _context(setup.X, setup.task, setup.classes, setup.seed)
-
-    def stops(n: int) -> bool:
-        return _stops_early(rung.model_for(ctx, n), n)
-
-    if farthest <= largest or stops(largest) or not stops(farthest):
+    model = rung.build(_context(setup.X, setup.task, setup.classes, setup.seed))
+    params = getattr(model, "get_params", None)  # a custom model may have no scikit-learn API
+    auto = any(
+        key.split("__")[-1] == "early_stopping" and value == "auto"
+        for key, value in ({} if params is None else params(deep=True)).items()
+    )
+    if not auto or not largest <= HIST_GB_AUTO_ROWS < farthest:
         return ""
-    lo, hi = largest, farthest  # stops(lo) is False, stops(hi) is True: bisect to the threshold
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if stops(mid) else (mid, hi)
     return (
-        f"from {hi:,} training rows the {rung.label_for(setup.task)} stops early, holding out a "
-        f"tenth of its rows to judge when to stop; the anchors (up to {largest:,} rows) did not, "
-        "so beyond that its fit time is likely below the forecast, and its score may differ"
+        f"from {HIST_GB_AUTO_ROWS + 1:,} training rows the {rung.label_for(setup.task)} stops "
+        f"early, holding out a tenth of its rows to judge when to stop; the anchors (up to "
+        f"{largest:,} rows) did not, so beyond that its fit time is likely below the forecast, "
+        "and its score may differ"
     )
 
 

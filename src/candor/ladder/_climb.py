@@ -222,7 +222,7 @@ def _fit_fold(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, float, int, str, int, Any]:
     """Fit one fold (in this process or a worker): predictions, fit seconds, peak bytes."""
     train = _cap_rows(rung, y, train, ctx.seed)
-    model = rung.model_for(ctx, len(train))
+    model = rung.build(ctx)
     with peak_memory() as peak, quiet_fits():
         t = time.perf_counter()
         model.fit(X.iloc[train], y[train])
@@ -877,7 +877,7 @@ def _finalise(
     n = len(X)
     rows = _cap_rows(rung, y, np.arange(n), seed)
     with quiet_fits():
-        model = rung.model_for(ctx, len(rows)).fit(X.iloc[rows], y[rows])
+        model = rung.build(ctx).fit(X.iloc[rows], y[rows])
     res.model = model
     res.model_rows = f"all {len(rows):,} training rows"
     predict = model.predict if ctx.task == "regression" else model.predict_proba

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 #: above this many training rows the RBF SVM is fitted on a stated random subsample
@@ -25,7 +25,6 @@ class Context:
     task: str
     numeric: list[str]
     categorical: list[str]
-    #: the rows the model will be fitted on (``Rung.model_for`` sets it per fit)
     n_rows: int
     n_classes: int
     seed: int = 0
@@ -50,11 +49,6 @@ class Rung:
     space: Callable[[Any, Context], dict[str, Any]] | None = None
     #: whether the rung applies to this data at all (None: always, for its tasks)
     applies: Callable[[Context], bool] | None = None
-
-    def model_for(self, ctx: Context, n_rows: int) -> Any:
-        """The unfitted model for a fit on ``n_rows`` rows: a builder may choose by the rows it
-        gets (the forecast fits a rung at many sizes)."""
-        return self.build(replace(ctx, n_rows=n_rows))
 
     def label_for(self, task: str) -> str:
         """The rung's name in words for a task: ``"logistic regression|ridge"`` splits by task."""
