@@ -20,6 +20,7 @@ SE = np.full(len(X), 1e-3)
 #: realistic curve (scores between about 0.4 and 0.9); x is rows / largest anchor, and pow4's d is
 #: in the same units as x
 TRUTH: dict[str, tuple[Callable[[np.ndarray], np.ndarray], float]] = {
+    "pow2": (lambda x: 1.0 - 0.08 * x**-0.6, 1.0),
     "pow3": (lambda x: 0.90 - 0.08 * x**-0.6, 0.90),
     "pow4": (lambda x: 0.90 - 0.10 * (x + 1.0 * X_MIN) ** -0.7, 0.90),
     "log_power": (lambda x: 0.90 / (1 + (x / np.exp(-3.0)) ** -0.8), 0.90),
@@ -93,6 +94,19 @@ def test_log_power_refuses_non_positive_scores(bad: float) -> None:
     y = 0.9 - 0.1 * X**-0.5
     y[0] = bad
     assert fit_family(FAMILIES["log_power"], X, y, SE, 1.0) is None
+
+
+def test_pow2_levels_off_at_the_best_value_and_needs_one() -> None:
+    # a curve levelling off at 0.9: pow2 cannot, so it fits worse than pow3, but still rises to 1
+    y = 0.90 - 0.08 * X**-0.6
+    pow2 = fit_family(FAMILIES["pow2"], X, y, SE, 1.0)
+    pow3 = fit_family(FAMILIES["pow3"], X, y, SE, 1.0)
+    assert pow2 is not None and pow3 is not None
+    assert pow2.plateau == 1.0 and pow2.sse > 100 * pow3.sse
+    assert FAMILIES["pow2"].n_params == 2
+    # an unbounded metric has no best value to level off at
+    assert fit_family(FAMILIES["pow2"], X, y, SE, np.inf) is None
+    assert fit_family(FAMILIES["pow3"], X, y, SE, np.inf) is not None
 
 
 def test_family_with_fewer_anchors_than_parameters_is_not_fitted() -> None:

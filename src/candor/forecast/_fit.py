@@ -30,16 +30,28 @@ class FamilyFit:
 
 
 def _box_least_squares(
-    u: np.ndarray, g: np.ndarray | None, y: np.ndarray, w2: np.ndarray, top: float
+    u: np.ndarray,
+    g: np.ndarray | None,
+    y: np.ndarray,
+    w2: np.ndarray,
+    top: float,
+    at_top: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each row of ``u`` (and ``g``): min sum w2 (y - P u + B g)^2 with P <= top, B >= 0.
 
     A convex problem in two variables: the unconstrained optimum when it is feasible, else the best
-    of the optima on the faces P = top and B = 0 (clipped). Returns P, B and the weighted SSE.
+    of the optima on the faces P = top and B = 0 (clipped). With ``at_top``, P is top and only B is
+    fitted. Returns P, B and the weighted SSE.
     """
     suu = (w2 * u * u).sum(1)
     suy = (w2 * u * y).sum(1)
-    if g is None:  # f = P u, with 0 <= P <= top
+    if at_top and g is not None:
+        sgg = (w2 * g * g).sum(1)
+        P = np.full(len(u), top)
+        B = np.maximum(
+            0.0, (top * (w2 * u * g).sum(1) - (w2 * g * y).sum(1)) / np.maximum(sgg, 1e-300)
+        )
+    elif g is None:  # f = P u, with 0 <= P <= top
         P = np.clip(suy / np.maximum(suu, 1e-300), 0.0, top)
         B = np.zeros_like(P)
     else:
@@ -89,7 +101,7 @@ def _profile(
             bad |= ~np.isfinite(g).all(1)
             g = np.where(np.isfinite(g), g, 0.0)
         u = np.where(np.isfinite(u), u, 0.0)
-        P, B, sse = _box_least_squares(u, g, y, w2, top)
+        P, B, sse = _box_least_squares(u, g, y, w2, top, fam.at_best)
     return P, B, np.where(bad | ~np.isfinite(sse), np.inf, sse)
 
 
@@ -135,10 +147,13 @@ def fit_family(
 
     Weighted least squares (weights 1/se^2), made robust by iteratively re-weighting anchors whose
     standardised residual exceeds ``HUBER_K`` (Huber's weights). Returns None when no shape on the
-    grid gives a finite fit, or when there are fewer anchors than parameters.
+    grid gives a finite fit, when there are fewer anchors than parameters, or when the family levels
+    off at the metric's best value and the metric has none.
     """
     x, y, se = (np.asarray(a, dtype=float) for a in (x, y, se))
     if len(x) < fam.n_params or (fam.positive_only and (y <= 0).any()):
+        return None
+    if fam.at_best and not np.isfinite(top):  # no best value to level off at
         return None
     base = 1.0 / np.square(se)
     w2 = base
