@@ -193,10 +193,9 @@ def score_warnings(curve: Any, rows: int) -> list[str]:
     return [w for w in curve.caveats(rows) if not w.startswith(("peak memory", "fit time"))]
 
 
-def reforecast(row: dict[str, Any]) -> dict[str, Any]:
-    """``row`` with its forecast made again, by the forecaster as it is now, from the saved anchors
-    at no more than 25% (the truth and the anchors are the saved ones: no model is refitted).
-    The steadier truth's columns are judged again too; the fit-time forecast is left as saved."""
+def refit(row: dict[str, Any]) -> Any:
+    """The learning curve the forecaster as it is now fits to ``row``'s saved anchors at no more
+    than 25% (no model is refitted)."""
     from candor.forecast._run import AnchorRun, _fit_curves
     from candor.stats._metrics import METRICS
 
@@ -209,7 +208,14 @@ def reforecast(row: dict[str, Any]) -> dict[str, Any]:
     saved = row.get("anchor_constant")
     flat = None if saved is None else np.array(saved, dtype=bool)
     small = AnchorRun(sizes, scores, seconds, np.full_like(seconds, np.nan), [], flat).first(k)
-    curve, _, _ = _fit_curves(small, METRICS[row["metric"]], 0.90, 0)
+    return _fit_curves(small, METRICS[row["metric"]], 0.90, 0)[0]
+
+
+def reforecast(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with its forecast made again, by the forecaster as it is now, from the saved anchors
+    at no more than 25% (the truth and the anchors are the saved ones: no model is refitted).
+    The steadier truth's columns are judged again too; the fit-time forecast is left as saved."""
+    curve = refit(row)
     f = curve.estimate(row["rows"])
     out = row | {
         "forecast": f.value,

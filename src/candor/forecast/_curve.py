@@ -139,26 +139,34 @@ class LearningCurve:
         return total / wsum if wsum > 0 else np.full(len(x), np.nan)
 
     def _interval(self, n: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        x = np.asarray(n, dtype=float) / self.scale
+        point, family, boot, structural = self._sd_terms(np.asarray(n, dtype=float))
+        z = float(sps.norm.ppf(0.5 + self.level / 2))
+        half = z * np.sqrt(family**2 + boot**2 + structural**2)
+        point = np.clip(point, self.bottom, self.top)
+        low = np.clip(point - half, self.bottom, self.top)
+        high = np.clip(point + half, self.bottom, self.top)
+        return point, low, high
+
+    def _sd_terms(self, n: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The point forecast at ``n`` rows (unclipped) and the three standard deviations the
+        interval adds in quadrature: the families' weighted spread, the bootstrap over repeats,
+        and the structural (extrapolation) term."""
+        x = n / self.scale
         point = self._combined(self.fits, x)
         spread = np.zeros(len(x))
         for name, w in self.weights.items():
             if name in self.fits and w > 0:
                 spread += w * (self.fits[name](x) - point) ** 2
-        var = spread / max(sum(self.weights.values()), 1e-300)
-        z = float(sps.norm.ppf(0.5 + self.level / 2))
+        family = np.sqrt(spread / max(sum(self.weights.values()), 1e-300))
+        boot = np.zeros(len(x))
         if len(self.boot) > 1:
             # the bootstrap's spread from its quantiles, not its variance: one degenerate refit
             # (a family running off to a huge offset on a resample) must not blow up the band
+            z = float(sps.norm.ppf(0.5 + self.level / 2))
             draws = np.array([self._combined(b, x) for b in self.boot])
             q = np.nanquantile(draws, [0.5 - self.level / 2, 0.5 + self.level / 2], axis=0)
-            var = var + ((q[1] - q[0]) / (2 * z)) ** 2
-        var = var + self._structural(x) ** 2
-        half = z * np.sqrt(var)
-        point = np.clip(point, self.bottom, self.top)
-        low = np.clip(point - half, self.bottom, self.top)
-        high = np.clip(point + half, self.bottom, self.top)
-        return point, low, high
+            boot = (q[1] - q[0]) / (2 * z)
+        return point, family, boot, self._structural(x)
 
     def _structural(self, x: np.ndarray) -> np.ndarray:
         """The extrapolation error the curve showed on its own anchors, grown with the distance
