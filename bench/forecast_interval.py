@@ -12,7 +12,9 @@ again to the saved anchors at no more than 25%), this prints
 - a grid of ``sd = sqrt(a^2 (family^2 + bootstrap^2) + (b extrapolation)^2)`` (``a = 1`` and
   ``b = STRUCTURAL`` is what ships): coverage and mean width on each panel;
 - leave-one-dataset-out choices of ``b`` alone and of ``(a, b)``: for each dataset, the narrowest
-  grid point whose intervals held at least 90% on the other datasets, judged on the one left out.
+  grid point whose intervals held at least 90% on the other datasets, judged on the one left out;
+  and of ``b`` with a fourth term, ``c`` times the largest visible anchor's standard error (the
+  anchors' own noise, which the bootstrap carries through the fit only).
 
     .venv/bin/python bench/forecast_interval.py bench/results/forecast.json \\
         bench/results/forecast-wide.json [--jobs 2]
@@ -39,6 +41,7 @@ from forecast import refit
 CORE = {"breast_cancer", "digits", "generated_6k"}
 A = [0.0, 0.5, 0.75, 1.0, 1.25]
 B = [0.0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 1.0, 1.25]
+C = [0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0]
 
 
 def terms(row: dict[str, Any]) -> dict[str, Any]:
@@ -58,13 +61,18 @@ def terms(row: dict[str, Any]) -> dict[str, Any]:
         "bootstrap": float(boot[0]),
         # per unit of STRUCTURAL, so the grid can scale it
         "extrapolation": float(structural[0]) / STRUCTURAL,
+        # the standard error of the largest visible anchor's mean score: a candidate fourth term
+        "anchor_se": float(curve.anchors.se[-1]),
     }
 
 
-def judge(d: pd.DataFrame, a: float, b: float) -> tuple[np.ndarray, np.ndarray]:
-    """Whether each interval held its truth, and its width, with the terms weighted (a, b)."""
+def judge(d: pd.DataFrame, a: float, b: float, c: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each interval held its truth, and its width, with the terms weighted (a, b) and
+    ``c`` times the largest visible anchor's standard error added."""
     z = float(sps.norm.ppf(0.95))
-    sd = np.sqrt(a**2 * (d.family**2 + d.bootstrap**2) + (b * d.extrapolation) ** 2)
+    sd = np.sqrt(
+        a**2 * (d.family**2 + d.bootstrap**2) + (b * d.extrapolation) ** 2 + (c * d.anchor_se) ** 2
+    )
     p = np.clip(d.point, d.bottom, d.top)
     lo, hi = np.clip(p - z * sd, d.bottom, d.top), np.clip(p + z * sd, d.bottom, d.top)
     return ((lo <= d.truth + 1e-12) & (d.truth <= hi + 1e-12)).to_numpy(), (hi - lo).to_numpy()
@@ -74,7 +82,7 @@ def held(h: np.ndarray) -> str:
     return f"{int(h.sum())}/{len(h)} = {h.mean():.2f}"
 
 
-def lodo(d: pd.DataFrame, grid: list[tuple[float, float]]) -> None:
+def lodo(d: pd.DataFrame, grid: list[tuple[float, ...]]) -> None:
     cache = {k: judge(d, *k) for k in grid}
     picks, h_all, w_all, panel = [], [], [], []
     for ds in sorted(d.dataset.unique()):
@@ -91,7 +99,7 @@ def lodo(d: pd.DataFrame, grid: list[tuple[float, float]]) -> None:
         m = p == name
         if m.any():
             print(f"; {name} {held(h[m])}, width {w[m].mean():.4f}", end="")
-    print(f"\n  chosen (a, b): {', '.join(picks)}")
+    print(f"\n  chosen: {', '.join(picks)}")
 
 
 def main() -> None:
@@ -143,6 +151,10 @@ def main() -> None:
         lodo(d, [(1.0, b) for b in B])
         print("leave one dataset out, (a, b):")
         lodo(d, list(itertools.product(A, B)))
+        print(
+            "leave one dataset out, (1, b, c): c x the largest visible anchor's standard error added:"
+        )
+        lodo(d, [(1.0, b, c) for b, c in itertools.product(B, C)])
 
 
 if __name__ == "__main__":
