@@ -107,7 +107,17 @@ def main() -> None:
     ap.add_argument("results", nargs="+", help="JSON files bench/forecast.py wrote")
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args()
-    rows = [r for f in args.results for r in json.loads(Path(f).read_text())["rows"]]
+    rows = []
+    for f in args.results:
+        try:
+            rows += json.loads(Path(f).read_text())["rows"]
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            sys.exit(
+                f"{f}: not a results file of bench/forecast.py ({type(e).__name__}: {e}). "
+                "Run bench/forecast.py first; it writes bench/results/forecast[-wide].json."
+            )
+    if not rows:
+        sys.exit("no backtests in " + ", ".join(args.results))
     t0 = time.perf_counter()
     with ProcessPoolExecutor(args.jobs) as ex:
         d = pd.DataFrame(list(ex.map(terms, rows, chunksize=4)))

@@ -138,10 +138,14 @@ class LearningCurve:
                 wsum += w
         return total / wsum if wsum > 0 else np.full(len(x), np.nan)
 
+    @property
+    def _z(self) -> float:
+        """The normal quantile of the interval's level (1.645 at 90%)."""
+        return float(sps.norm.ppf(0.5 + self.level / 2))
+
     def _interval(self, n: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         point, family, boot, structural = self._sd_terms(np.asarray(n, dtype=float))
-        z = float(sps.norm.ppf(0.5 + self.level / 2))
-        half = z * np.sqrt(family**2 + boot**2 + structural**2)
+        half = self._z * np.sqrt(family**2 + boot**2 + structural**2)
         point = np.clip(point, self.bottom, self.top)
         low = np.clip(point - half, self.bottom, self.top)
         high = np.clip(point + half, self.bottom, self.top)
@@ -162,10 +166,9 @@ class LearningCurve:
         if len(self.boot) > 1:
             # the bootstrap's spread from its quantiles, not its variance: one degenerate refit
             # (a family running off to a huge offset on a resample) must not blow up the band
-            z = float(sps.norm.ppf(0.5 + self.level / 2))
             draws = np.array([self._combined(b, x) for b in self.boot])
             q = np.nanquantile(draws, [0.5 - self.level / 2, 0.5 + self.level / 2], axis=0)
-            boot = (q[1] - q[0]) / (2 * z)
+            boot = (q[1] - q[0]) / (2 * self._z)
         return point, family, boot, self._structural(x)
 
     def _structural(self, x: np.ndarray) -> np.ndarray:
@@ -207,7 +210,7 @@ class LearningCurve:
             for b in self.boot
             if all(k in b for k in names)
         ]
-        z = float(sps.norm.ppf(0.5 + self.level / 2))
+        z = self._z
         if len(draws) > 1:
             q = np.quantile(draws, [0.5 - self.level / 2, 0.5 + self.level / 2])
             var += float((q[1] - q[0]) / (2 * z)) ** 2
