@@ -294,20 +294,28 @@ def summarise(df: pd.DataFrame) -> None:
         return
     t = df.dropna(subset=["time_forecast", "time_measured"])
     t = t[t.metric == t.metric.iloc[0]]  # one metric's runs: the fits are the same for each
-    ratio = np.log(t.time_forecast / t.time_measured)
-    held_t = ((t.time_low <= t.time_measured) & (t.time_measured <= t.time_high)).sum()
+    print(
+        f"\nfit time at 100% forecast from anchors up to 25%, {len(t)} backtests: {time_figures(t)}"
+    )
+
+
+def time_figures(t: pd.DataFrame) -> str:
+    """Fit-time forecasts ``t`` (time_forecast, time_low, time_high, time_measured) against what
+    was measured: the geometric mean of forecast / measured with its t interval, how many were
+    within 2x, and how often the 90% interval held."""
     from candor.forecast._run import repeat_mean
     from candor.stats import wilson_interval
 
-    wt = wilson_interval(int(held_t), len(t))
-
+    ratio = np.log(t.time_forecast / t.time_measured)
+    held = int(((t.time_low <= t.time_measured) & (t.time_measured <= t.time_high)).sum())
     geo = repeat_mean(ratio.to_numpy(), 0.95)  # t interval; log ratios may be negative
-    assert geo is not None
-    print(
-        f"\nfit time at 100% forecast from anchors up to 25%, {len(t)} backtests: forecast / "
-        f"measured, geometric mean {np.exp(geo.value):.2f} (95% CI {np.exp(geo.low):.2f}-"
-        f"{np.exp(geo.high):.2f}), within 2x in {int((ratio.abs() < np.log(2)).sum())}/{len(t)}; "
-        f"90% interval held {int(held_t)}/{len(t)} = {wt.format(2)}"
+    if geo is None:
+        return "none"
+    return (
+        f"forecast / measured, geometric mean {np.exp(geo.value):.2f} (95% CI "
+        f"{np.exp(geo.low):.2f}-{np.exp(geo.high):.2f}), within 2x in "
+        f"{int((ratio.abs() < np.log(2)).sum())}/{len(t)}; 90% interval held {held}/{len(t)} = "
+        f"{wilson_interval(held, len(t)).format(2)}"
     )
 
 

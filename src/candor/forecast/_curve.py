@@ -53,7 +53,11 @@ class Anchors:
 
     @property
     def mean(self) -> np.ndarray:
-        return np.asarray(np.nanmean(self.scores, axis=0))
+        """Each size's mean over the repeats that scored; NaN (not numpy's "Mean of empty slice"
+        warning) where none did, as a bootstrap resample of repeats that failed there may."""
+        r = self.repeats
+        total = np.nansum(self.scores, axis=0)
+        return np.asarray(np.where(r > 0, total / np.maximum(r, 1), np.nan))
 
     @property
     def repeats(self) -> np.ndarray:
@@ -62,10 +66,9 @@ class Anchors:
     @property
     def se(self) -> np.ndarray:
         r = self.repeats
-        sd = (
-            np.nanstd(self.scores, axis=0, ddof=1) if self.scores.shape[0] > 1 else np.zeros(len(r))
-        )
-        sd = np.where(np.isfinite(sd), sd, 0.0)
+        dev = np.where(np.isnan(self.scores), 0.0, self.scores - self.mean)
+        var = np.square(dev).sum(axis=0) / np.maximum(r - 1, 1)
+        sd = np.where(r > 1, np.sqrt(var), 0.0)  # one repeat (or none): no spread to measure
         return np.asarray(sd / np.sqrt(np.maximum(r, 1)))
 
 
