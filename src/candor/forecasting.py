@@ -56,10 +56,19 @@ def _record(
     tracker: Tracker,
     run: ForecastRun,
     project_root: Path,
+    settings: dict[str, str] | None = None,
 ) -> str:
+    """Log ``run`` to MLflow: its estimates as metrics (value, low, high, n), what was asked
+    (``settings``: target score, scales, fractions, repeats, level) as params, the JSON, the
+    sentence and the curve's SVG as artifacts."""
     from candor.report import forecast_svg
 
-    tags = {"candor.kind": "forecast", "candor.dataset_hash": run.dataset_hash}
+    tags = {
+        "candor.kind": "forecast",
+        "candor.dataset_hash": run.dataset_hash,
+        # a backtest is recorded as a forecast run too: the report shows the latest of each
+        "candor.forecast.backtest": "true" if run.result is None else "false",
+    }
     commit = git_commit(project_root)
     if commit:
         tags["candor.git_commit"] = commit
@@ -69,6 +78,10 @@ def _record(
     if r is not None:
         tags.update({"candor.forecast.rung": r.rung, "candor.forecast.metric": r.metric})
         metrics.update(estimate_metrics("forecast_full_", {r.metric: r.at_full.score}))
+        for what in ("fit_seconds", "peak_bytes"):
+            e = getattr(r.at_full, what)
+            if e is not None:
+                metrics.update(estimate_metrics("forecast_full_", {what: e}))
         metrics.update(estimate_metrics("plateau_", {r.metric: r.plateau}))
         for s in r.at_scales:
             key = f"forecast_x{s.factor:g}_".replace(".", "_")
@@ -82,13 +95,18 @@ def _record(
         texts = {"forecast.txt": r.sentence + "\n", "learning_curve.svg": forecast_svg(r)}
     if b is not None:
         tags.setdefault("candor.forecast.rung", b.rung)
+        tags.setdefault("candor.forecast.metric", b.metric)
         d = b.to_dict()
         metrics["backtest_abs_error"] = abs(b.final.error)
         metrics["backtest_mean_abs_error"] = d["mean_absolute_error"]
         metrics["backtest_coverage"] = d["coverage"]
+        metrics["backtest_points"] = len(b.points)  # the n behind the two means above
+        metrics.update(estimate_metrics("backtest_measured_", {b.metric: b.final.measured}))
+        metrics.update(estimate_metrics("backtest_forecast_", {b.metric: b.final.forecast}))
         texts["backtest.txt"] = b.sentence + "\n"
     name = "forecast" if b is None else "forecast backtest"
     params = {"rung": (r or b).rung if (r or b) else "", "rung_source": run.rung_source}  # type: ignore[union-attr]
+    params.update(settings or {})
     return tracker.log_run(
         name,
         metrics=metrics,
@@ -155,5 +173,17 @@ def forecast_project(
         )
     run = ForecastRun(result, bt, None, ds.content_hash, source)
     if track:
-        run.run_id = _record(tracker, run, project.root)
+        asked = {"level": f"{level:g}", "repeats": "auto" if repeats is None else str(repeats)}
+        if not backtest_only:
+            asked |= {
+                "scales": _listed(scales),
+                "fractions": _listed(fractions),
+                "target_score": "none" if target_score is None else f"{target_score:g}",
+            }
+        run.run_id = _record(tracker, run, project.root, asked)
     return run
+
+
+def _listed(values: Any) -> str:
+    """``2,5,10`` for MLflow's params (strings), as the command line takes them."""
+    return ",".join(f"{float(v):g}" for v in values)

@@ -68,6 +68,31 @@ def _latest(tracker: Tracker, kind: str, tags: dict[str, str]) -> Any | None:
     return tracker.latest_run(kind, tags) if tracker.has_runs else None
 
 
+def _forecast_runs(
+    tracker: Tracker, tags: dict[str, str]
+) -> tuple[Any | None, dict[str, Any] | None, dict[str, Any] | None]:
+    """The latest forecast run on this data with its ``forecast.json``, and the latest backtest's
+    record. Both are recorded as forecast runs; runs from before the two were tagged apart are
+    told apart by what their ``forecast.json`` holds."""
+
+    def doc_of(run: Any | None) -> dict[str, Any] | None:
+        text = None if run is None else _artifact_text(tracker, run.info.run_id, "forecast.json")
+        return None if not text else json.loads(text)
+
+    fc = _latest(tracker, "forecast", tags | {"candor.forecast.backtest": "false"})
+    bt = _latest(tracker, "forecast", tags | {"candor.forecast.backtest": "true"})
+    fc_doc, bt_doc = doc_of(fc), doc_of(bt)
+    if fc is None:  # an older store: the latest forecast run, whichever it was
+        old = _latest(tracker, "forecast", tags)
+        old_doc = doc_of(old)
+        if old_doc is not None and old_doc.get("forecast"):
+            fc, fc_doc = old, old_doc
+        elif old_doc is not None and bt_doc is None:
+            bt_doc = old_doc
+    backtest = None if bt_doc is None else bt_doc.get("backtest")
+    return fc, fc_doc, backtest
+
+
 def _artifact_text(tracker: Tracker, run_id: str, name: str) -> str | None:
     with tempfile.TemporaryDirectory(prefix="candor-report-") as tmp:
         path = tracker.download(run_id, name, Path(tmp))
@@ -303,11 +328,8 @@ def _gather(project: Project) -> _Gathered:
         g.add("model", "The model on held-out rows", body, True)
         _network_section(g, held)
 
-    forecast = _latest(tracker, "forecast", h)
-    doc = (
-        None if forecast is None else _artifact_text(tracker, forecast.info.run_id, "forecast.json")
-    )
-    if forecast is not None and doc:
+    forecast, doc, backtest = _forecast_runs(tracker, h)
+    if forecast is not None and doc is not None:
         from candor.report._recorded_html import forecast_recorded_html
 
         run_id = forecast.info.run_id
@@ -318,14 +340,17 @@ def _gather(project: Project) -> _Gathered:
         g.add(
             "forecast",
             "Forecast",
-            forecast_recorded_html(json.loads(doc), sentence.strip(), svg),
+            forecast_recorded_html(doc, sentence.strip(), svg, backtest),
             True,
         )
     else:
+        from candor.report._recorded_html import backtest_recorded_html
+
         g.add(
             "forecast",
             "Forecast",
-            todo("No forecast yet: run <code>candor forecast</code>."),
+            todo("No forecast yet: run <code>candor forecast</code>.")
+            + ("" if backtest is None else backtest_recorded_html(backtest)),
             False,
             "candor forecast",
         )

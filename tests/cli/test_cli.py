@@ -211,3 +211,42 @@ def test_evaluate_errors_exit_non_zero_with_a_message_and_no_traceback(
 def test_error_messages_print_square_brackets_verbatim(preds: Path) -> None:
     res = candor_in_process("evaluate preds.csv --target '[/x]' --pred yhat", cwd=preds.parent)
     _assert_clean_failure(res, "has no column '[/x]'")
+
+
+_INTERRUPTED = """
+import os, signal, sys
+import candor.forecast._run as run
+
+measure = run.measure_anchors
+
+def measure_then_ctrl_c(*args, **kwargs):  # Ctrl-C while the rung is being fitted
+    os.kill(os.getpid(), signal.SIGINT)
+    return measure(*args, **kwargs)
+
+run.measure_anchors = measure_then_ctrl_c
+sys.argv = ["candor", "forecast", "--rung", "linear"]
+from candor.cli import main
+main()
+"""
+
+
+def test_ctrl_c_says_candor_stopped_and_records_nothing(tmp_path: Path) -> None:
+    import os
+    import sys
+
+    init_project(tmp_path, source="sklearn:breast_cancer")
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    res = subprocess.run(
+        [sys.executable, "-c", _INTERRUPTED],
+        cwd=tmp_path,
+        env={**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert res.returncode == 130, (res.stdout, res.stderr)
+    assert "Traceback" not in res.stderr
+    assert "interrupted (Ctrl-C): candor stopped" in _flat(res.stderr)
+    # no forecast run was recorded, and no file was left behind
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before

@@ -102,3 +102,36 @@ def test_an_impossible_target_score_is_refused_before_the_data_is_read(tmp_path:
     res = candor_in_process("forecast --rung linear --target-score 1.5 --no-track", cwd=tmp_path)
     assert res.returncode == 2, (res.stdout, res.stderr)
     assert "beyond ROC AUC's best possible value 1.0" in _flat(res.stderr)
+
+
+@pytest.mark.slow
+def test_the_report_shows_the_latest_forecast_and_the_backtest_after_it(tmp_path: Path) -> None:
+    from candor.forecasting import forecast_project
+    from candor.reporting import report
+
+    init_project(tmp_path, source="sklearn:breast_cancer")
+    fc = forecast_project(tmp_path, rung="linear", scales=[2, 10], target_score=0.99)
+    forecast_project(tmp_path, rung="linear", backtest_only=True)  # the latest forecast run
+    assert fc.result is not None and fc.result.warnings, "precondition: the forecast has notes"
+
+    html = report(tmp_path).path.read_text(encoding="utf-8")
+    section = html[html.index('<section id="forecast"') :]
+    section = section[: section.index("<section id=", 10)]
+    assert 'data-ran="true"' in section and "<svg" in section
+    assert "Only a backtest ran" not in section
+    assert "<td>plateau</td>" in section
+    assert "Backtest on this data</strong> (linear)" in section
+    from html import escape
+
+    for note in fc.result.warnings:
+        assert escape(note) in section
+
+    run = Project.load(tmp_path).tracker().get_run(fc.run_id)
+    p = run.data.params
+    assert (p["scales"], p["target_score"], p["level"], p["repeats"]) == (
+        "2,10",
+        "0.99",
+        "0.9",
+        "auto",
+    )
+    assert "forecast_full_fit_seconds_low" in run.data.metrics

@@ -368,3 +368,25 @@ def test_a_forecast_past_where_the_rung_starts_to_stop_early_says_so(
     assert _regime_note(setup, threshold, 4 * threshold) == ""
     linear = _set_up(X, y, "linear", None, None, None, None, 0)
     assert _regime_note(linear, 100, 100_000) == ""
+
+
+def test_an_rmse_target_out_of_reach_says_from_how_many_rows_the_optimistic_bound_reaches_it() -> (
+    None
+):
+    # a linear model's RMSE on diabetes levels off near 37, short of 20; below the smallest anchor its curve is
+    # extrapolated backwards, where the interval reaches anything, so the rows said must lie at or
+    # past the smallest anchor, and the optimistic bound must reach the target there and not before
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    r = forecast(X.iloc[:353], y.iloc[:353], rung="linear", metric="rmse", target_score=20.0)
+    needed = r.rows_needed
+    assert needed is not None and not needed.reachable
+    assert "out of reach" in needed.reason
+    if "from about" in needed.reason:
+        rows = float(needed.reason.split("from about ")[1].split(" rows")[0].replace(",", ""))
+        assert rows >= r.curve.anchors.sizes[0]
+        _, low, _ = r.curve.predict([rows * 1.01])
+        assert low[0] <= 20.0
+        _, low, _ = r.curve.predict([rows / 1.05])
+        assert low[0] > 20.0
+    else:
+        assert "already at the smallest anchor" in needed.reason

@@ -736,3 +736,20 @@ def main() -> None:
     except CandorError as exc:
         err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False)
         sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        _interrupted()
+        sys.exit(130)
+    except SystemExit as exc:
+        # typer turns Ctrl-C into a silent exit 130: say what happened
+        ctx = exc.__context__
+        if exc.code == 130 and ctx is not None and isinstance(ctx.__cause__, KeyboardInterrupt):
+            _interrupted()
+        raise
+
+
+def _interrupted() -> None:
+    err_console.print(
+        "interrupted (Ctrl-C): candor stopped. Nothing is left half-written; run the command "
+        "again to redo what it had not finished.",
+        highlight=False,
+    )

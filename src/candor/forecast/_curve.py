@@ -236,17 +236,20 @@ class LearningCurve:
 
     def _solve(self, bound: int, target: float, hi_n: float) -> float:
         """Fewest rows at which the point curve (bound 0), its low (1) or high (2) bound first
-        reaches ``target`` (oriented); inf if it never does below ``hi_n``. The bounds need not
-        rise with n (the interval widens with distance), so the first crossing is found on a grid
-        of log rows and then refined by bisection."""
-        grid = np.geomspace(1.0, hi_n, 400)
+        reaches ``target`` (oriented); inf if it never does below ``hi_n``. The search starts at
+        the smallest anchor: below it the curve is extrapolated backwards, where the families
+        diverge and a bound can reach anything. The bounds need not rise with n (the interval
+        widens with distance), so the first crossing is found on a grid of log rows and then
+        refined by bisection."""
+        lo_n = float(self.anchors.sizes[0])
+        grid = np.geomspace(lo_n, max(hi_n, lo_n * 1.01), 400)
         values = self._interval(grid)[bound]
         reached = np.flatnonzero(values >= target)
         if len(reached) == 0:
             return math.inf
         k = int(reached[0])
         if k == 0:
-            return 1.0
+            return lo_n
         a, b = math.log(grid[k - 1]), math.log(grid[k])
         for _ in range(60):
             mid = (a + b) / 2
@@ -293,9 +296,14 @@ class LearningCurve:
                 target,
                 None,
                 False,
-                f"probably out of reach of this model: {levels}; only the optimistic end of the "
-                f"interval reaches {target}"
-                + (f", at about {first:,.0f} rows" if first > smallest else ""),
+                f"probably out of reach of this model: {levels}. The point forecast never "
+                f"reaches {target}; only the optimistic end of its {self.level:.0%} interval "
+                + (
+                    f"does, from about {first:,.0f} rows"
+                    if first > smallest
+                    else f"does, already at the smallest anchor ({smallest:,.0f} rows): the "
+                    "interval is too wide there to rule the target in or out"
+                ),
             )
         last = self._solve(1, t, max_rows)
         n, first = max(n, smallest), max(first, smallest)

@@ -12,11 +12,20 @@ from candor.report._model_html import TABLE
 from candor.report._model_html import est_from_dict as _est
 
 
-def forecast_recorded_html(doc: dict[str, Any], sentence: str, svg: str | None) -> str:
-    """The forecast's sentence, its curve with the band, and the table of forecasts."""
+def backtest_recorded_html(bt: dict[str, Any]) -> str:
+    """The latest backtest's sentence: how far forecasts like this one missed on this data."""
+    sentence, rung = str(bt.get("sentence", "")).strip(), str(bt.get("rung", ""))
+    return f"<p><strong>Backtest on this data</strong> ({escape(rung)}): {escape(sentence)}</p>"
+
+
+def forecast_recorded_html(
+    doc: dict[str, Any], sentence: str, svg: str | None, backtest: dict[str, Any] | None = None
+) -> str:
+    """The forecast's sentence, its curve with the band, the table of forecasts (the plateau
+    last), the forecast's warnings, and the latest backtest's sentence when there is one."""
     f = doc.get("forecast") or {}
     if not f:
-        bt = doc.get("backtest") or {}
+        bt = backtest or doc.get("backtest") or {}
         return f"<p>Only a backtest ran: {escape(str(bt.get('sentence', '')))}</p>"
     rows = []
     scales = [("all rows", f.get("at_full") or {})] + [
@@ -35,6 +44,12 @@ def forecast_recorded_html(doc: dict[str, Any], sentence: str, svg: str | None) 
             f"<tr><td>{escape(label)}</td><td>{int(s.get('rows', 0)):,}</td>"
             f"<td>{escape(_figure(score, 3))}</td><td>{escape(_figure(t, 3))}</td>"
             f"<td>{escape(mem)}</td></tr>"
+        )
+    plateau = _est(f.get("plateau"))
+    if plateau is not None:
+        rows.append(
+            f"<tr><td>plateau</td><td>where the curve levels off</td>"
+            f"<td>{escape(_figure(plateau, 3))}</td><td></td><td></td></tr>"
         )
     # each column's n and method once, under the table, rather than in every cell
     full = scales[0][1]
@@ -60,6 +75,12 @@ def forecast_recorded_html(doc: dict[str, Any], sentence: str, svg: str | None) 
         f"<th>{escape(str(f.get('metric', '')))} ({level:.0%} interval)</th><th>fit time (s)</th>"
         f"<th>peak memory</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
         f"<p><small>{escape('; '.join(how))}.</small></p>"
+        + (
+            "<ul>" + "".join(f"<li>{escape(str(w))}</li>" for w in f["warnings"]) + "</ul>"
+            if f.get("warnings")
+            else ""
+        )
+        + ("" if not backtest else backtest_recorded_html(backtest))
     )
 
 
