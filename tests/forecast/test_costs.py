@@ -124,3 +124,16 @@ def test_one_measurement_per_size_is_accepted() -> None:
     assert curve is not None
     assert curve.exponent == pytest.approx(2, abs=0.05)
     assert curve.estimate(FAR).value == pytest.approx(float(CURVES[2](FAR)), rel=0.02)
+
+
+def test_more_rows_are_never_forecast_to_cost_less_than_the_fastest_largest_fit() -> None:
+    # timings that swing 20x between repeats (a busy machine): the log-space spread is huge, but
+    # the interval at and past the largest size stays above its fastest measurement there
+    sizes = np.array([50.0, 100, 200, 400, 800])
+    fast = 1e-4 * sizes
+    V = np.stack([fast, fast * 20, fast * 1.5, fast * 18])
+    curve = fit_cost_curve(sizes, V)
+    assert curve is not None
+    for n in (800, 1600, 8000):
+        assert curve.estimate(n).low >= fast[-1] * (1 - 1e-12)
+    assert curve.estimate(n).low < curve.estimate(n).value < curve.estimate(n).high

@@ -390,3 +390,15 @@ def test_an_rmse_target_out_of_reach_says_from_how_many_rows_the_optimistic_boun
         assert low[0] > 20.0
     else:
         assert "already at the smallest anchor" in needed.reason
+
+
+def test_fit_times_that_differ_widely_between_repeats_are_said_to_be_noisy() -> None:
+    from candor.forecast._run import _noisy_time_note
+
+    steady = np.array([[0.010, 0.020, 0.040, 0.080], [0.011, 0.021, 0.042, 0.079]])
+    assert _noisy_time_note(steady) == ""
+    busy = steady.copy()
+    busy[1] *= [12, 9, 15, 1.2]  # a second process took the CPU during the second pass
+    note = _noisy_time_note(busy)
+    assert note.startswith("repeated fits at the same size took up to 16x as long")
+    assert _noisy_time_note(np.full((2, 4), np.nan)) == ""

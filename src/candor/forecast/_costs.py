@@ -40,6 +40,8 @@ class CostCurve:
     n_points: int
     #: (c, a, b) of every exponent the data cannot tell from the chosen one
     plausible: tuple[tuple[float, float, float], ...] = ()
+    #: the smallest measurement at the largest size: more rows are not forecast to cost less
+    floor: float = 0.0
 
     def _point(self, n: np.ndarray) -> np.ndarray:
         return np.asarray(self.overhead + self.scale * np.power(n, self.exponent))
@@ -55,8 +57,11 @@ class CostCurve:
         others = [c + a * float(n) ** b for c, a, b in self.plausible] or [point]
         low = min(point, *others) * math.exp(-half)
         largest = math.exp(float(self.log_sizes.max()))
-        if n > largest:  # more rows never cost less than the largest anchor did
-            low = max(low, self.estimate(largest).low)
+        if n >= largest:  # more rows never cost less than the largest anchor did: not less
+            # than its interval there, nor than its fastest (smallest) measurement
+            if n > largest:
+                low = max(low, self.estimate(largest).low)
+            low = max(low, self.floor)
         return Estimate(
             point,
             min(low, point),
@@ -135,4 +140,5 @@ def fit_cost_curve(
         level,
         len(v),
         plausible,
+        float(v[n == n.max()].min()),
     )

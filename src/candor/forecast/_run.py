@@ -614,12 +614,37 @@ def _fit_curves(
     flat = _flat_time_note(sizes, anchors.fit_seconds[:, ok])
     if flat:
         notes.append(flat)
+    noisy = _noisy_time_note(anchors.fit_seconds[:, ok])
+    if noisy:
+        notes.append(noisy)
     curve.warnings[:0] = notes
     return curve, time_curve, mem_curve
 
 
 #: fit times that grow less than this over anchors this many times apart are mostly overhead
 FLAT_GROWTH, FLAT_SPAN = 1.5, 4.0
+
+
+#: repeats at one size whose fit times differ by more than this factor (at most sizes) are noisy
+NOISY_SPREAD = 3.0
+
+
+def _noisy_time_note(seconds: np.ndarray) -> str:
+    """A note when repeated fits at the same size took very different times (at most sizes): the
+    machine was busy, or a cold start, so the fit-time forecast is less certain than usual."""
+    spreads = []
+    for col in seconds.T:
+        t = col[np.isfinite(col) & (col > 0)]
+        if len(t) >= 2:
+            spreads.append(float(t.max() / t.min()))
+    if len(spreads) < 3 or float(np.median(spreads)) <= NOISY_SPREAD:
+        return ""
+    return (
+        f"repeated fits at the same size took up to {max(spreads):.0f}x as long as one another "
+        f"({np.median(spreads):.1f}x at the median size): most likely something else was using the CPU, so "
+        "the fit-time forecasts are less certain than usual and their intervals wide; a quiet "
+        "machine gives tighter ones"
+    )
 
 
 def _flat_time_note(sizes: np.ndarray, seconds: np.ndarray) -> str:
