@@ -124,7 +124,7 @@ def test_a_rung_that_does_not_apply_to_the_task_is_refused() -> None:
 
 
 def test_too_few_rows_for_three_anchors_are_refused(
-    cancer: tuple[pd.DataFrame, pd.Series],
+    cancer: tuple[pd.DataFrame, pd.Series], result: ForecastResult
 ) -> None:
     X, y = cancer
     rows = np.concatenate([np.flatnonzero(y == 0)[:20], np.flatnonzero(y == 1)[:20]])
@@ -133,6 +133,14 @@ def test_too_few_rows_for_three_anchors_are_refused(
     assert "Use more data" in str(err.value) and "each cross-validation fold trains on" in str(
         err.value
     )
+    # it says how many rows would do, and that many do
+    needed = int(str(err.value).split("about ")[1].split(" training rows")[0].replace(",", ""))
+    more = np.concatenate([np.flatnonzero(y == c)[: (needed + 1) // 2] for c in (0, 1)])
+    fc = forecast(X.iloc[more], y.iloc[more], rung="linear", fractions=[0.5, 0.75, 1])
+    assert len(fc.curve.anchors.sizes) == 3
+    # its folds score each fit on about 10 rows: the forecast says so
+    assert any("held-out rows" in w and "too narrow" in w for w in fc.warnings)
+    assert not any("held-out rows" in w for w in result.warnings)  # 114 held-out rows a fold
 
 
 def test_a_target_score_above_the_metrics_best_is_refused(

@@ -492,7 +492,7 @@ def anchor_sizes(
     for f in fr:
         n = round(f * n_train)
         if n > pool:  # a fold trains on fewer rows than the whole: its training rows are the most
-            capped.append(f"{f:.3g}")
+            capped.append(f"{f:.0%}")
             n = pool
         if n < floor:
             small.append(f"{f:.1%} ({n:,} row{'s' * (n != 1)})")
@@ -625,6 +625,23 @@ def _fit_curves(
 FLAT_GROWTH, FLAT_SPAN = 1.5, 4.0
 
 
+#: held-out rows a fold below which each anchor's score is too coarse to trust on its own
+FEW_TEST_ROWS = 30
+
+
+def _few_test_rows_note(setup: _Setup) -> str:
+    """A note when each fold scores its fits on very few held-out rows: the scores move in coarse
+    steps and agree by luck, and the interval, built from their spread, is too narrow then."""
+    rows = int(np.median([len(te) for _, te in setup.folds]))
+    if rows >= FEW_TEST_ROWS:
+        return ""
+    return (
+        f"each fit is scored on about {rows} held-out rows: scores from so few rows are coarse "
+        "and repeats can agree by luck, so the interval may be much too narrow; use more data "
+        f"(at least {FEW_TEST_ROWS} held-out rows a fold)"
+    )
+
+
 #: repeats at one size whose fit times differ by more than this factor (at most sizes) are noisy
 NOISY_SPREAD = 3.0
 
@@ -741,7 +758,9 @@ def forecast(
         floor = max(MIN_ANCHOR_ROWS, 2 * classes)
         hint = (
             "Use more data: a learning curve needs anchors of at least "
-            f"{floor} rows, and each cross-validation fold trains on {setup.pool:,} rows"
+            f"{floor} rows, and each cross-validation fold trains on {setup.pool:,} of these "
+            f"{n:,} rows; about {math.ceil(2 * floor * n / max(setup.pool, 1)):,} training rows "
+            f"give anchors from {floor} to {2 * floor} rows (e.g. --fractions 0.5,0.75,1)"
             if setup.pool < 2 * floor
             else f"Choose 3 or more fractions whose rows lie between {floor} and {setup.pool:,} "
             f"(e.g. {_example_fractions(floor, setup.pool, n)})"
@@ -753,6 +772,9 @@ def forecast(
         )
     anchors = setup.measure(sizes, repeats, n_jobs, on_progress)
     curve, time_curve, mem_curve = _fit_curves(anchors, m, level, seed)
+    few = _few_test_rows_note(setup)
+    if few:
+        notes.append(few)
 
     def at(factor: float) -> ScaleForecast:
         rows = round(factor * n)
