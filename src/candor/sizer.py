@@ -69,13 +69,8 @@ def _fit_rung(rung: str, X: Any, y: Any, task: str, seed: int) -> Any:
         y = np.unique(np.asarray(y), return_inverse=True)[1]
     if spec.applies is not None and not spec.applies(ctx):
         raise DataError(f"rung {rung!r} does not apply to this data")
-    if spec.needs is not None:
-        import importlib.util
-
-        if importlib.util.find_spec(spec.needs) is None:
-            raise DataError(
-                f"rung {rung!r} needs {spec.needs}, which is not installed (pip install candor[nn])"
-            )
+    if spec.missing():
+        raise DataError(f"rung {rung!r} {spec.missing()}")
     from candor.ladder._rungs import quiet_fits
 
     with quiet_fits():

@@ -204,3 +204,15 @@ def test_relative_sources_are_read_from_base_dir_not_the_current_folder(
     monkeypatch.chdir(tmp_path / "elsewhere")
     ds = load_dataset("data/c.csv", "churned", base_dir=tmp_path / "project")
     assert ds.n_rows == 60
+
+
+def test_a_wide_table_missing_its_target_lists_twenty_columns_and_counts_the_rest(
+    tmp_path: Path,
+) -> None:
+    wide = pd.DataFrame(np.zeros((3, 31)), columns=[f"x{i}" for i in range(30)] + ["target"])
+    wide.to_csv(tmp_path / "wide.csv", index=False)
+    with pytest.raises(DataError) as info:
+        load_dataset("wide.csv", "label", base_dir=tmp_path)
+    said = str(info.value)
+    assert "x19" in said and "x20," not in said
+    assert "and 11 more (the last: target)" in said

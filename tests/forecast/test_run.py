@@ -410,3 +410,17 @@ def test_fit_times_that_differ_widely_between_repeats_are_said_to_be_noisy() -> 
     note = _noisy_time_note(busy)
     assert note.startswith("repeated fits at the same size took up to 16x as long")
     assert _noisy_time_note(np.full((2, 4), np.nan)) == ""
+
+
+def test_the_python_api_shows_its_parameters_and_a_short_result(result: ForecastResult) -> None:
+    import inspect
+
+    import candor
+
+    params = inspect.signature(candor.forecast).parameters
+    assert {"rung", "scales", "target_score", "level"} <= set(params)
+    assert "ladder" in inspect.signature(candor.ladder).return_annotation.lower()
+    assert "How good will ``rung`` get" in (type(candor.forecast).__doc__ or "")  # help()
+    text = repr(result)
+    assert len(text) < 400 and text.startswith("ForecastResult(rung='linear', metric='roc_auc'")
+    assert result.at_full.score.format() in text

@@ -157,3 +157,21 @@ def test_a_column_with_no_values_is_left_out_rather_than_failing_a_rung() -> Non
     X = X.iloc[:, :5].assign(empty=np.nan, empty_text=pd.Series([None] * len(X), dtype=object))
     result = ladder(X, y, rungs=["hist_gb", "lightgbm", "linear"])
     assert all(r.status == "done" for r in result.rungs), [(r.name, r.reason) for r in result.rungs]
+
+
+def test_a_rung_whose_module_is_missing_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.util
+    from dataclasses import replace
+
+    cnn = RUNGS["cnn"]
+    assert cnn.needs == "torch" and cnn.missing() == ""  # the tests install candor[nn]
+    gone = replace(cnn, needs="no_such_module_candor")
+    assert gone.missing() == "needs no_such_module_candor, which is not installed"
+    # as on a machine without the nn extra
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a)
+    )
+    assert cnn.missing() == "needs torch, which is not installed: pip install 'candor[nn]'"

@@ -156,7 +156,10 @@ def _check_frame(
 
             near = difflib.get_close_matches(col, [str(c) for c in frame.columns], n=1)
             hint = f" Did you mean {near[0]!r}?" if near else ""
-            cols = ", ".join(map(str, frame.columns[:20]))
+            names = list(map(str, frame.columns))
+            cols = ", ".join(names[:20]) + (
+                f" and {len(names) - 20} more (the last: {names[-1]})" if len(names) > 20 else ""
+            )
             raise DataError(f"{role} column {col!r} is not in {source}.{hint} Columns: {cols}")
     missing = int(frame[target].isna().sum())
     if missing:

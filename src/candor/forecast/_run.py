@@ -131,6 +131,13 @@ class ForecastResult:
         """Which anchors the curve was fitted to (False: left out as warm-up), per anchor size."""
         return np.isin(self.anchors.sizes, self.curve.anchors.sizes)
 
+    def __repr__(self) -> str:  # the dataclass's own would print every grid (20 KB)
+        return (
+            f"ForecastResult(rung={self.rung!r}, metric={self.metric!r}, n_rows={self.n_rows}, "
+            f"at_full={self.at_full.score.format()}, plateau={self.plateau.format()}; "
+            "in words: .sentence; everything: .to_dict())"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "rung": self.rung,
@@ -217,6 +224,14 @@ class BacktestResult:
     @property
     def final(self) -> BacktestPoint:
         return self.points[-1]
+
+    def __repr__(self) -> str:  # the dataclass's own would print every grid
+        f = self.final
+        return (
+            f"BacktestResult(rung={self.rung!r}, metric={self.metric!r}, from {self.used_rows} "
+            f"rows: at {f.rows} rows forecast {f.forecast.format()}, measured {f.truth:.4g}; "
+            "in words: .sentence; everything: .to_dict())"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -394,7 +409,6 @@ def _prepare(
 
 
 def _check_rung(rung: str, task: str) -> None:
-    import importlib.util
 
     from candor.ladder._rungs import RUNGS
 
@@ -406,8 +420,8 @@ def _check_rung(rung: str, task: str) -> None:
         raise DataError(
             f"rung {rung!r} does not apply to a {task} task; use one of {', '.join(fits)}"
         )
-    if r.needs is not None and importlib.util.find_spec(r.needs) is None:
-        raise DataError(f"rung {rung!r} needs {r.needs}, which is not installed")
+    if r.missing():
+        raise DataError(f"rung {rung!r} {r.missing()}")
 
 
 @dataclass(frozen=True)

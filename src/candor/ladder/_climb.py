@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import time
 import traceback
 from collections.abc import Callable
@@ -426,13 +425,9 @@ def ladder(
     times = None if time_order is None else np.asarray(time_order)
     results = {r.name: RungResult(r.name, r.label_for(task), "pending") for r in chosen}
     for r in chosen:  # an optional rung whose extra is not installed
-        if r.needs is not None and importlib.util.find_spec(r.needs) is None:
+        if r.missing():
             results[r.name].status = "not run"
-            results[r.name].reason = (
-                f"needs {r.needs}, which is not installed: pip install 'candor[nn]'"
-                if r.needs == "torch"
-                else f"needs {r.needs}, which is not installed"
-            )
+            results[r.name].reason = r.missing()
 
     # first pass on a subsample: which rungs cannot catch the leader?
     first_seconds: dict[str, float] = {}

@@ -50,6 +50,17 @@ class Rung:
     #: whether the rung applies to this data at all (None: always, for its tasks)
     applies: Callable[[Context], bool] | None = None
 
+    def missing(self) -> str:
+        """Why the rung cannot run here ("needs torch, which is not installed: pip install
+        'candor[nn]'"), or "" when what it needs is installed."""
+        import importlib.util
+
+        if self.needs is None or importlib.util.find_spec(self.needs) is not None:
+            return ""
+        extra = {"torch": "nn"}.get(self.needs)
+        how = f": pip install 'candor[{extra}]'" if extra else ""
+        return f"needs {self.needs}, which is not installed{how}"
+
     def label_for(self, task: str) -> str:
         """The rung's name in words for a task: ``"logistic regression|ridge"`` splits by task."""
         classification, _, regression = self.label.partition("|")

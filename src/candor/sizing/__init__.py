@@ -12,10 +12,7 @@ Arguments: ``name``, ``batch`` (rows per measured batch), ``repeats`` (fresh pro
 ``[budgets]``), ``measure_it=False`` for estimates only.
 """
 
-import sys
-import types
-from typing import Any
-
+from candor._callable import make_callable
 from candor._units import format_bytes
 from candor.sizing._data import DataMemory, data_memory
 from candor.sizing._estimate import MemoryEstimate, Part, estimate_memory
@@ -50,11 +47,4 @@ __all__ = [
 ]
 
 
-class _CallableModule(types.ModuleType):
-    """``candor.size(model, X)`` sizes; the module's names stay reachable."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> SizeResult:
-        return size(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
+make_callable(__name__, size)
