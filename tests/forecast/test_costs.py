@@ -137,3 +137,25 @@ def test_more_rows_are_never_forecast_to_cost_less_than_the_fastest_largest_fit(
     for n in (800, 1600, 8000):
         assert curve.estimate(n).low >= fast[-1] * (1 - 1e-12)
     assert curve.estimate(n).low < curve.estimate(n).value < curve.estimate(n).high
+
+
+def test_fit_time_past_the_anchors_allows_for_an_exponent_the_anchors_cannot_show() -> None:
+    # a clean power law: the anchors alone would give a tight interval at 10x, but the exponent
+    # that holds there may differ (an overhead that stops dominating, caches): the interval
+    # allows TIME_EXPONENT_SD of it per unit of log distance past the largest anchor
+    import math
+
+    from candor.forecast._costs import TIME_EXPONENT_SD
+
+    sizes = np.array([50.0, 100, 200, 400, 800])
+    rng = np.random.default_rng(3)
+    V = 1e-4 * sizes**1.1 * np.exp(rng.normal(0, 0.01, (3, 5)))
+    bare = fit_cost_curve(sizes, V)
+    timed = fit_cost_curve(sizes, V, exponent_sd=TIME_EXPONENT_SD)
+    assert bare is not None and timed is not None
+    at = timed.estimate(8000)
+    assert math.log(at.high / at.value) >= 1.645 * TIME_EXPONENT_SD * math.log(10) * 0.99
+    assert bare.estimate(8000).high < at.high
+    # within the anchors nothing changes
+    assert timed.estimate(400).high == bare.estimate(400).high
+    assert "exponent error of 0.3" in at.method

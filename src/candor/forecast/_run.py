@@ -15,7 +15,7 @@ import pandas as pd
 from candor._task import infer_task
 from candor._units import format_bytes
 from candor.errors import DataError
-from candor.forecast._costs import CostCurve, fit_cost_curve
+from candor.forecast._costs import TIME_EXPONENT_SD, CostCurve, fit_cost_curve
 from candor.forecast._curve import LearningCurve, RowsNeeded, fit_learning_curve
 from candor.stats import Estimate, Metric, get_metric, metric_value, prepare_predictions
 
@@ -613,7 +613,12 @@ def _fit_curves(
         seed=seed,
     )
     time_curve = fit_cost_curve(
-        sizes, anchors.fit_seconds[:, ok], what="fit time", unit="s", level=level
+        sizes,
+        anchors.fit_seconds[:, ok],
+        what="fit time",
+        unit="s",
+        level=level,
+        exponent_sd=TIME_EXPONENT_SD,
     )
     # the kernel counts memory in pages and reuses what earlier fits freed: below a megabyte the
     # added high-water mark is mostly noise, so only larger measurements shape the curve
