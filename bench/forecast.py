@@ -196,6 +196,11 @@ def score_warnings(curve: Any, rows: int) -> list[str]:
 def refit(row: dict[str, Any]) -> Any:
     """The learning curve the forecaster as it is now fits to ``row``'s saved anchors at no more
     than 25% (no model is refitted)."""
+    return refit_curves(row)[0]
+
+
+def refit_curves(row: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """The learning, fit-time and memory curves (as ``refit``) from ``row``'s saved anchors."""
     from candor.forecast._run import AnchorRun, _fit_curves
     from candor.stats._metrics import METRICS
 
@@ -208,7 +213,7 @@ def refit(row: dict[str, Any]) -> Any:
     saved = row.get("anchor_constant")
     flat = None if saved is None else np.array(saved, dtype=bool)
     small = AnchorRun(sizes, scores, seconds, np.full_like(seconds, np.nan), [], flat).first(k)
-    return _fit_curves(small, METRICS[row["metric"]], 0.90, 0)[0]
+    return _fit_curves(small, METRICS[row["metric"]], 0.90, 0)
 
 
 def reforecast(row: dict[str, Any]) -> dict[str, Any]:

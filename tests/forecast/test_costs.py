@@ -158,4 +158,4 @@ def test_fit_time_past_the_anchors_allows_for_an_exponent_the_anchors_cannot_sho
     assert bare.estimate(8000).high < at.high
     # within the anchors nothing changes
     assert timed.estimate(400).high == bare.estimate(400).high
-    assert "exponent error of 0.3" in at.method
+    assert f"exponent error of {TIME_EXPONENT_SD:g}" in at.method
