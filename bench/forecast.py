@@ -190,7 +190,12 @@ def truth_columns(
 def score_warnings(curve: Any, rows: int) -> list[str]:
     """The learning curve's warnings about its score forecast at ``rows`` (not the cost forecasts'
     notes): the curve's own, and the forecast's caveats (an interval too wide to plan with)."""
-    return [w for w in curve.caveats(rows) if not w.startswith(("peak memory", "fit time"))]
+    return [w for w in curve.caveats(rows) if not is_cost_note(w)]
+
+
+def is_cost_note(warning: str) -> bool:
+    """Whether a forecast's warning is about its fit-time or memory forecast, not its score."""
+    return warning.startswith(("peak memory", "fit time", "repeated fits at the same size"))
 
 
 def refit(row: dict[str, Any]) -> Any:

@@ -41,7 +41,7 @@ import pandas as pd
 from scipy import stats as sps
 
 sys.path.insert(0, str(Path(__file__).parent))
-from forecast import score_warnings, time_figures
+from forecast import is_cost_note, score_warnings, time_figures
 
 #: LCDB's file name for each metric, and candor's name for the metric
 METRICS = {"accuracy": "accuracy", "auc": "roc_auc"}
@@ -194,7 +194,8 @@ def summarise(df: pd.DataFrame) -> None:
 
     failed = df[df.forecast.isna()] if "forecast" in df else df
     ok = df.dropna(subset=["forecast"]).astype({"covered": bool})
-    ok["warned"] = ok.warnings.map(bool)
+    # saved runs may hold cost notes among the warnings (older runs worded one differently)
+    ok["warned"] = ok.warnings.map(lambda ws: any(not is_cost_note(w) for w in ws))
     head = (
         "| {} | curves | forecast MAE (95% CI) | median abs. error | last1 MAE (95% CI) | "
         + " | ".join(f"{s} alone MAE" for s in SINGLE)

@@ -408,7 +408,7 @@ def test_fit_times_that_differ_widely_between_repeats_are_said_to_be_noisy() -> 
     busy = steady.copy()
     busy[1] *= [12, 9, 15, 1.2]  # a second process took the CPU during the second pass
     note = _noisy_time_note(busy)
-    assert note.startswith("repeated fits at the same size took up to 16x as long")
+    assert note.startswith("fit time varied between repeats: fits at the same size took up to 16x")
     assert _noisy_time_note(np.full((2, 4), np.nan)) == ""
 
 

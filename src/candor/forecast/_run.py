@@ -676,7 +676,8 @@ def _noisy_time_note(seconds: np.ndarray) -> str:
     if len(spreads) < 3 or float(np.median(spreads)) <= NOISY_SPREAD:
         return ""
     return (
-        f"repeated fits at the same size took up to {max(spreads):.0f}x as long as one another "
+        f"fit time varied between repeats: fits at the same size took up to {max(spreads):.0f}x "
+        "as long as one another "
         f"({np.median(spreads):.1f}x at the median size): most likely something else was using the CPU, so "
         "the fit-time forecasts are less certain than usual and their intervals wide; a quiet "
         "machine gives tighter ones"
