@@ -12,6 +12,7 @@ from candor.cli._render_forecast import curve_plot, print_forecast
 from candor.forecast import ForecastResult, forecast
 from candor.report import forecast_html, forecast_svg
 from candor.report._forecast_html import plot_range
+from tests._subprocess import flat as _flat
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,7 @@ def test_terminal_plot_draws_every_anchor_including_warm_up(warmed_up: ForecastR
     out = console.export_text()
     assert "Learning curve: hist_gb (histogram gradient boosting)" in out
     assert "n = " in out and "fits at" in out
-    assert "○ left out of the curve" in out
+    assert "○ left out of the curve (on the bottom edge if below the axis)" in _flat(out)
 
 
 def test_svg_and_html_fragment_are_self_contained(warmed_up: ForecastResult) -> None:

@@ -260,3 +260,13 @@ def test_a_constant_curve_is_called_constant_not_noisy() -> None:
     curve = fit_learning_curve([30, 60, 120], np.full((5, 3), 0.5), n_boot=10)
     assert any("does not change with more data" in w for w in curve.warnings)
     assert not any("noisy" in w for w in curve.warnings)
+
+
+def test_a_curve_where_every_fit_scored_the_same_levels_off_at_that_score() -> None:
+    # a model that predicts one value scores ROC AUC 0.5 at every anchor: no family (pow2 levels
+    # off at the metric's best, 1.0) may move its plateau
+    curve = fit_learning_curve(SIZES, np.full((4, len(SIZES)), 0.5), n_boot=20)
+    p = curve.plateau()
+    assert (p.value, p.low, p.high) == (0.5, 0.5, 0.5)
+    assert "scored the same" in p.method
+    assert any("no curve to extrapolate" in w for w in curve.warnings)

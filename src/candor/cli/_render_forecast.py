@@ -96,7 +96,7 @@ def print_forecast(console: Console, r: ForecastResult) -> None:
     left_out = not r.on_curve.all()
     console.print(
         "[dim]● anchors (mean of the repeats)  "
-        + ("○ left out of the curve  " if left_out else "")
+        + ("○ left out of the curve (on the bottom edge if below the axis)  " if left_out else "")
         + f"─ forecast  ░ {r.curve.level:.0%} interval  "
         "▲ forecasts at each scale  ┊ all the rows at hand[/dim]"
     )

@@ -204,6 +204,20 @@ class LearningCurve:
 
     def plateau(self) -> Estimate:
         """The score the combined curve levels off at, with the bootstrap's and families' spread."""
+        finite = self.anchors.scores[np.isfinite(self.anchors.scores)]
+        if len(finite) and float(np.ptp(finite)) == 0.0:
+            # every fit scored the same (a model that predicts one value: ROC AUC 0.5 exactly):
+            # there is no curve, and a family that levels off at the metric's best must not
+            # pull its plateau off that score
+            v = float(finite[0])
+            return Estimate(
+                v,
+                v,
+                v,
+                self.level,
+                int(self.anchors.repeats.sum()),
+                "every fit at every anchor scored the same: no curve to level off",
+            )
         names = [k for k, w in self.weights.items() if w > 0 and k in self.fits]
         wsum = sum(self.weights[k] for k in names)
         point = sum(self.weights[k] * self.fits[k].plateau for k in names) / wsum
