@@ -242,6 +242,30 @@ def summarise(df: pd.DataFrame) -> None:
                 f"| {metric} | {b} | {int(h.sum())}/{len(g)} = {w.format(2)} "
                 f"| {(hi - lo).mean():.4f} | {(hi - lo).median():.4f} |"
             )
+    # does any per-curve quantity tell which intervals are too wide or too narrow?
+    sd = np.sqrt(ok.family**2 + ok.bootstrap**2 + (STRUCTURAL * ok.extrapolation) ** 2)
+    ratio = (ok.point.clip(0.0, 1.0) - ok.truth).abs() / sd
+    features = {
+        "gain past the last anchor": (ok.forecast - ok.truth - ok.last1_error).abs(),
+        "structural share of sd": STRUCTURAL * ok.extrapolation / sd,
+        "log rows": np.log(ok.rows),
+        "family spread": ok.family,
+        "bootstrap": ok.bootstrap,
+        "extrapolation": ok.extrapolation,
+    }
+    print(
+        "\nSpearman rank correlation of |error| / sd with each per-curve quantity (all curves):\n"
+    )
+    for name, f in features.items():
+        print(f"- {name}: {sps.spearmanr(f, ratio).statistic:+.3f}")
+    q = pd.qcut(np.log(ok.rows), 4, labels=["1st", "2nd", "3rd", "4th"])
+    print(
+        "\n|error| / sd by quartile of size (a calibrated 90% interval: 90th percentile 1.645):\n"
+    )
+    for label, r in ratio.groupby(q, observed=True):
+        print(
+            f"- {label}: median {r.median():.2f}, 90th percentile {r.quantile(0.9):.2f}, n={len(r)}"
+        )
     if "time_forecast" in ok:
         t = ok[ok.metric == ok.metric.iloc[0]].dropna(subset=["time_forecast"])
         t = t[t.time_measured >= 0.01]  # LCDB rounds to milliseconds
