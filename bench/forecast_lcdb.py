@@ -47,6 +47,8 @@ from forecast import is_cost_note, score_warnings, time_figures
 METRICS = {"accuracy": "accuracy", "auc": "roc_auc"}
 #: the share of the largest size the forecast may see, as in bench/forecast.py
 VISIBLE = 0.25
+#: fit times below this are not compared: LCDB rounds them to milliseconds
+MIN_SECONDS = 0.01
 #: single families reported beside the combination
 SINGLE = ["pow3", "mmf4"]
 #: weights of the structural term tried after the fact (STRUCTURAL ships)
@@ -105,16 +107,34 @@ def sample(d: pd.DataFrame, per_learner: int, seed: int) -> list[dict[str, Any]]
     return out
 
 
+def visible_curves(metric: str, c: dict[str, Any]) -> tuple[Any, Any]:
+    """The learning and fit-time curves ``candor forecast`` fits to curve ``c``'s anchors at no
+    more than VISIBLE of its largest size (``metric``: LCDB's name); DataError if it cannot."""
+    from candor.forecast._run import AnchorRun, _fit_curves
+    from candor.stats._metrics import METRICS as CANDOR
+
+    sizes = np.array(c["sizes"], dtype=float)
+    S, T = np.array(c["scores"], dtype=float), np.array(c["seconds"], dtype=float)
+    k = int((sizes <= VISIBLE * sizes[-1]).sum())
+    run = AnchorRun(sizes[:k], S[:, :k], T[:, :k], np.full_like(T[:, :k], np.nan), [], None)
+    curve, time_curve, _ = _fit_curves(run, CANDOR[METRICS[metric]], 0.90, 0)
+    return curve, time_curve
+
+
+def measured_seconds(c: dict[str, Any]) -> float | None:
+    """The mean fit time at the largest size, or None below MIN_SECONDS (LCDB rounds to ms)."""
+    t = float(np.nanmean(np.array(c["seconds"], dtype=float)[:, -1]))
+    return t if np.isfinite(t) and t >= MIN_SECONDS else None
+
+
 def backtest(job: tuple[str, dict[str, Any]]) -> dict[str, Any]:
     """The forecast of the largest size from the anchors at no more than VISIBLE of it."""
     from candor.errors import DataError
     from candor.forecast._curve import STRUCTURAL
-    from candor.forecast._run import AnchorRun, _fit_curves
-    from candor.stats._metrics import METRICS as CANDOR
 
     metric, c = job
     sizes = np.array(c["sizes"], dtype=float)
-    S, T = np.array(c["scores"], dtype=float), np.array(c["seconds"], dtype=float)
+    S = np.array(c["scores"], dtype=float)
     n = float(sizes[-1])
     k = int((sizes <= VISIBLE * n).sum())
     truth = float(np.nanmean(S[:, -1]))
@@ -130,9 +150,8 @@ def backtest(job: tuple[str, dict[str, Any]]) -> dict[str, Any]:
         "truth_repeats": int(np.isfinite(S[:, -1]).sum()),
         "last1_error": last1 - truth,
     }
-    run = AnchorRun(sizes[:k], S[:, :k], T[:, :k], np.full_like(T[:, :k], np.nan), [], None)
     try:
-        curve, time_curve, _ = _fit_curves(run, CANDOR[METRICS[metric]], 0.90, 0)
+        curve, time_curve = visible_curves(metric, c)
     except DataError as e:
         return row | {"failed": str(e)}
     f = curve.estimate(n)
@@ -154,8 +173,8 @@ def backtest(job: tuple[str, dict[str, Any]]) -> dict[str, Any]:
         if name in curve.fits:
             v = float(np.clip(curve.fits[name](x)[0], 0.0, 1.0))
             row[f"{name}_error"] = v - truth
-    measured_t = float(np.nanmean(T[:, -1]))
-    if time_curve is not None and np.isfinite(measured_t) and measured_t > 0:
+    measured_t = measured_seconds(c)
+    if time_curve is not None and measured_t is not None:
         t = time_curve.estimate(n)
         row |= {"time_forecast": t.value, "time_low": t.low, "time_high": t.high}
         row["time_measured"] = measured_t
@@ -268,7 +287,7 @@ def summarise(df: pd.DataFrame) -> None:
         )
     if "time_forecast" in ok:
         t = ok[ok.metric == ok.metric.iloc[0]].dropna(subset=["time_forecast"])
-        t = t[t.time_measured >= 0.01]  # LCDB rounds to milliseconds
+        t = t[t.time_measured >= MIN_SECONDS]
         print(
             f"\nfit time at the largest size ({len(t)} curves whose measured time is at least "
             f"10 ms): {time_figures(t)}"

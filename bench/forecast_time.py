@@ -24,13 +24,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
 import forecast_lcdb
 from candor.errors import DataError
 from forecast import refit_curves
+from forecast_interval import CORE
 
 GRID = [0.0, 0.1, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5]
 
@@ -50,11 +50,7 @@ def panel_curves(paths: list[str], metric: str) -> list[tuple[str, str, Any, flo
             except DataError:
                 continue
             if time_curve is not None:
-                panel = (
-                    "core"
-                    if row["dataset"] in {"breast_cancer", "digits", "generated_6k"}
-                    else "wide"
-                )
+                panel = "core" if row["dataset"] in CORE else "wide"
                 out.append(
                     (panel, row["dataset"], time_curve, float(row["rows"]), row["time_measured"])
                 )
@@ -62,25 +58,17 @@ def panel_curves(paths: list[str], metric: str) -> list[tuple[str, str, Any, flo
 
 
 def lcdb_curves(per_learner: int) -> list[tuple[str, str, Any, float, float]]:
-    from candor.forecast._run import AnchorRun, _fit_curves
-    from candor.stats._metrics import METRICS
-
     out = []
     for c in forecast_lcdb.sample(forecast_lcdb.load("accuracy"), per_learner, 0):
-        sizes = np.array(c["sizes"], dtype=float)
-        S, T = np.array(c["scores"], dtype=float), np.array(c["seconds"], dtype=float)
-        n = float(sizes[-1])
-        k = int((sizes <= forecast_lcdb.VISIBLE * n).sum())
-        measured = float(np.nanmean(T[:, -1]))
-        if not (np.isfinite(measured) and measured >= 0.01):  # LCDB rounds to milliseconds
+        measured = forecast_lcdb.measured_seconds(c)
+        if measured is None:
             continue
-        run = AnchorRun(sizes[:k], S[:, :k], T[:, :k], np.full_like(T[:, :k], np.nan), [], None)
         try:
-            _, time_curve, _ = _fit_curves(run, METRICS["accuracy"], 0.90, 0)
+            _, time_curve = forecast_lcdb.visible_curves("accuracy", c)
         except DataError:
             continue
         if time_curve is not None:
-            out.append(("lcdb", str(c["openmlid"]), time_curve, n, measured))
+            out.append(("lcdb", str(c["openmlid"]), time_curve, float(c["sizes"][-1]), measured))
     return out
 
 

@@ -69,8 +69,9 @@ def _fit_rung(rung: str, X: Any, y: Any, task: str, seed: int) -> Any:
         y = np.unique(np.asarray(y), return_inverse=True)[1]
     if spec.applies is not None and not spec.applies(ctx):
         raise DataError(f"rung {rung!r} does not apply to this data")
-    if spec.missing():
-        raise DataError(f"rung {rung!r} {spec.missing()}")
+    why = spec.missing()
+    if why:
+        raise DataError(f"rung {rung!r} {why}")
     from candor.ladder._rungs import quiet_fits
 
     with quiet_fits():

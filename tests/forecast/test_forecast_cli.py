@@ -118,7 +118,9 @@ def test_the_report_shows_the_latest_forecast_and_the_backtest_after_it(tmp_path
     section = html[html.index('<section id="forecast"') :]
     section = section[: section.index("<section id=", 10)]
     assert 'data-ran="true"' in section and "<svg" in section
-    assert "Only a backtest ran" not in section
+    # the forecast's curve first, the backtest's sentence once, after it
+    assert section.count("Backtest on this data") == 1
+    assert section.index("<svg") < section.index("Backtest on this data")
     assert "<td>plateau</td>" in section
     assert "Backtest on this data</strong> (linear)" in section
     from html import escape

@@ -72,10 +72,11 @@ class CostCurve:
         others = [c + a * float(n) ** b for c, a, b in self.plausible] or [point]
         low = min(point, *others) * math.exp(-half)
         largest = math.exp(float(self.log_sizes.max()))
-        if n >= largest:  # more rows never cost less than the largest anchor did: not less
-            # than its interval there, nor than its fastest (smallest) measurement
-            if n > largest:
-                low = max(low, self.estimate(largest).low)
+        # more rows never cost less than the largest anchor did: not less than its interval
+        # there, nor than its fastest (smallest) measurement
+        if n > largest:
+            low = max(low, self.estimate(largest).low)
+        if n >= largest:
             low = max(low, self.floor)
         return Estimate(
             point,

@@ -420,8 +420,9 @@ def _check_rung(rung: str, task: str) -> None:
         raise DataError(
             f"rung {rung!r} does not apply to a {task} task; use one of {', '.join(fits)}"
         )
-    if r.missing():
-        raise DataError(f"rung {rung!r} {r.missing()}")
+    why = r.missing()
+    if why:
+        raise DataError(f"rung {rung!r} {why}")
 
 
 @dataclass(frozen=True)
@@ -677,10 +678,9 @@ def _noisy_time_note(seconds: np.ndarray) -> str:
         return ""
     return (
         f"fit time varied between repeats: fits at the same size took up to {max(spreads):.0f}x "
-        "as long as one another "
-        f"({np.median(spreads):.1f}x at the median size): most likely something else was using the CPU, so "
-        "the fit-time forecasts are less certain than usual and their intervals wide; a quiet "
-        "machine gives tighter ones"
+        f"as long as one another ({np.median(spreads):.1f}x at the median size): most likely "
+        "something else was using the CPU, so the fit-time forecasts are less certain than usual "
+        "and their intervals wide; a quiet machine gives tighter ones"
     )
 
 

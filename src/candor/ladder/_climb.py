@@ -425,9 +425,10 @@ def ladder(
     times = None if time_order is None else np.asarray(time_order)
     results = {r.name: RungResult(r.name, r.label_for(task), "pending") for r in chosen}
     for r in chosen:  # an optional rung whose extra is not installed
-        if r.missing():
+        why = r.missing()
+        if why:
             results[r.name].status = "not run"
-            results[r.name].reason = r.missing()
+            results[r.name].reason = why
 
     # first pass on a subsample: which rungs cannot catch the leader?
     first_seconds: dict[str, float] = {}

@@ -25,8 +25,7 @@ def forecast_recorded_html(
     last), the forecast's warnings, and the latest backtest's sentence when there is one."""
     f = doc.get("forecast") or {}
     if not f:
-        bt = backtest or doc.get("backtest") or {}
-        return f"<p>Only a backtest ran: {escape(str(bt.get('sentence', '')))}</p>"
+        return backtest_recorded_html(backtest or doc.get("backtest") or {})
     rows = []
     scales = [("all rows", f.get("at_full") or {})] + [
         (f"{s['factor']:g}x", s) for s in f.get("at_scales", [])
