@@ -96,10 +96,17 @@ def _record(
     if b is not None:
         tags.setdefault("candor.forecast.rung", b.rung)
         tags.setdefault("candor.forecast.metric", b.metric)
-        d = b.to_dict()
         metrics["backtest_abs_error"] = abs(b.final.error)
-        metrics["backtest_mean_abs_error"] = d["mean_absolute_error"]
-        metrics["backtest_coverage"] = d["coverage"]
+        metrics.update(
+            estimate_metrics(
+                "backtest_",
+                {
+                    "error": b.final.error_estimate(),
+                    "mean_abs_error": b.mean_absolute_error(),
+                    "coverage": b.coverage(),
+                },
+            )
+        )
         metrics["backtest_points"] = len(b.points)  # the n behind the two means above
         metrics.update(estimate_metrics("backtest_measured_", {b.metric: b.final.measured}))
         metrics.update(estimate_metrics("backtest_forecast_", {b.metric: b.final.forecast}))

@@ -270,3 +270,29 @@ def test_a_curve_where_every_fit_scored_the_same_levels_off_at_that_score() -> N
     assert (p.value, p.low, p.high) == (0.5, 0.5, 0.5)
     assert "scored the same" in p.method
     assert any("no curve to extrapolate" in w for w in curve.warnings)
+
+
+@pytest.mark.parametrize(("which", "truth"), [("rising", 0.9), ("loss", 0.2)])
+def test_each_familys_plateau_is_in_the_metrics_units_with_its_bootstrap_interval(
+    which: str, truth: float, request: pytest.FixtureRequest
+) -> None:
+    curve: LearningCurve = request.getfixturevalue(which)
+    for name in ("pow3", "mmf4"):
+        e = curve.family_plateau(name)
+        assert e.low <= e.value <= e.high and e.high > e.low, name
+        assert e.value == pytest.approx(truth, abs=0.05), name  # a loss's plateau stays positive
+        assert "50 bootstrap resamples" in e.method
+        assert e.n == int(curve.anchors.repeats.sum())
+
+
+def test_one_repeat_gives_a_family_plateau_that_says_it_has_no_interval() -> None:
+    curve = fit_learning_curve(SIZES, _pow3(SIZES, 0.9, 1.5, 0.5)[None, :], n_boot=50)
+    e = curve.family_plateau("pow3")
+    assert e.low == e.value == e.high and "no bootstrap" in e.method
+
+
+def test_the_holdout_sizes_are_the_anchors_the_weights_were_measured_on(
+    rising: LearningCurve,
+) -> None:
+    hidden = [int(s) for s in SIZES if s > 0.55 * SIZES[-1]]
+    assert list(rising.holdout_sizes) == hidden and len(hidden) == 2

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from candor.laddering import ladder_project
@@ -64,8 +65,21 @@ def test_forecast_backtest_reports_its_error_next_to_the_last_anchor(tmp_path: P
     bt = json.loads(res.stdout)["backtest"]
     assert bt["points"] and all(p["rows"] > bt["forecast_from_rows"] for p in bt["points"])
     for p in bt["points"]:
-        assert p["error"] == pytest.approx(p["forecast"]["value"] - p["truth"])
-        assert p["covered"] == (p["forecast"]["low"] <= p["truth"] <= p["forecast"]["high"])
+        truth, f, err = p["measured"], p["forecast"], p["error"]
+        assert err["value"] == pytest.approx(f["value"] - truth["value"])
+        # the error's interval is the truth's own noise: the measured mean's interval, reversed
+        assert err["low"] == pytest.approx(f["value"] - truth["high"])
+        assert err["high"] == pytest.approx(f["value"] - truth["low"])
+        assert err["n"] == truth["n"] and "measured mean" in err["method"]
+        assert p["covered"] == (f["low"] <= truth["value"] <= f["high"])
+        assert {"value", "low", "high", "n", "method"} <= set(p["last_anchor_error"])
+    held = sum(p["covered"] for p in bt["points"])
+    assert bt["coverage"]["value"] == pytest.approx(held / len(bt["points"]))
+    assert bt["coverage"]["low"] <= bt["coverage"]["value"] <= bt["coverage"]["high"]
+    assert bt["coverage"]["n"] == len(bt["points"]) and "Wilson" in bt["coverage"]["method"]
+    mae = bt["mean_absolute_error"]
+    assert mae["value"] == pytest.approx(np.mean([abs(p["error"]["value"]) for p in bt["points"]]))
+    assert 0 <= mae["low"] <= mae["value"] <= mae["high"]
     assert "error" in bt["sentence"]
 
 

@@ -92,6 +92,12 @@ def test_forecast_to_dict_is_plain_data_with_the_anchors(result: ForecastResult)
     assert back["at_full"]["score"]["value"] == pytest.approx(result.at_full.score.value)
     assert [s["factor"] for s in back["at_scales"]] == [2.0, 10.0]
     assert set(back["families"]) == set(result.curve.fits)
+    for name, fam in back["families"].items():  # no bare numbers: each figure has its n and method
+        assert fam["plateau"]["low"] <= fam["plateau"]["value"] <= fam["plateau"]["high"], name
+        assert fam["plateau"]["method"] and fam["plateau"]["n"] > 0
+        held_out = fam["holdout_rmse"]
+        assert held_out["value"] >= 0 and held_out["n"] == len(held_out["rows"]) > 0
+        assert set(held_out["rows"]) <= {a["rows"] for a in back["anchors"]}
 
 
 def test_forecast_is_reproducible_with_the_same_seed(
@@ -274,7 +280,9 @@ def test_backtest_sentence_reports_the_error(digits_backtest: BacktestResult) ->
     assert f"{digits_backtest.final.rows:,} rows" in digits_backtest.sentence
     d = json.loads(json.dumps(digits_backtest.to_dict(), default=str))
     assert d["forecast_from_rows"] == digits_backtest.used_rows
-    assert 0.0 <= d["coverage"] <= 1.0
+    c = d["coverage"]
+    assert 0.0 <= c["low"] <= c["value"] <= c["high"] <= 1.0
+    assert c["n"] == len(digits_backtest.points)
 
 
 def test_backtest_with_too_few_rows_is_refused(cancer: tuple[pd.DataFrame, pd.Series]) -> None:

@@ -128,6 +128,8 @@ class LearningCurve:
     extrapolation_error: float | None
     #: the worst score the metric can take (oriented; -inf when unbounded)
     bottom: float = -math.inf
+    #: the anchor sizes hidden to weigh the families (``holdout_error`` is measured on them)
+    holdout_sizes: tuple[int, ...] = ()
     boot: list[dict[str, FamilyFit]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -246,6 +248,34 @@ class LearningCurve:
             self.level,
             int(self.anchors.repeats.sum()),
             "plateau of the weighted learning-curve families; bootstrap and family spread",
+        )
+
+    def family_plateau(self, name: str) -> Estimate:
+        """One family's plateau, in the metric's units, with the bootstrap's interval over the
+        repeats (the combined curve's is ``plateau``). With one repeat per anchor there is
+        nothing to resample: the interval is the point, and the method says so."""
+        fit = self.fits[name]
+        v = self.sign * fit.plateau
+        draws = np.array([b[name].plateau for b in self.boot if name in b], dtype=float)
+        draws = draws[np.isfinite(draws)]
+        n = int(self.anchors.repeats.sum())
+        if len(draws) < 2:
+            return Estimate(
+                v, v, v, self.level, n, "the family's fitted plateau; no bootstrap (one repeat)"
+            )
+        # centred on the fit, as ``plateau`` is: the resamples' fits are not refined, so their
+        # percentiles can sit a little off the refined fit; their spread is what they tell
+        q = np.quantile(draws, [0.5 - self.level / 2, 0.5 + self.level / 2])
+        half = float(q[1] - q[0]) / 2
+        ends = [self.sign * min(max(fit.plateau + d, self.bottom), self.top) for d in (-half, half)]
+        return Estimate(
+            v,
+            min(ends),
+            max(ends),
+            self.level,
+            n,
+            f"the family's fitted plateau, +- half the spread of its refits on {len(draws)} "
+            "bootstrap resamples of the repeats",
         )
 
     def _solve(self, bound: int, target: float, hi_n: float) -> float:
@@ -482,6 +512,7 @@ def fit_learning_curve(
         combined_err,
         _extrapolation_error(fams, weights, x, y, se, top),
         -math.inf if worst is None else sign * worst,
+        tuple(int(v) for v in sizes[hidden]) if holdout else (),
     )
     curve.warnings.extend(_curve_warnings(oriented, se, holdout, combined_err))
     R = oriented.scores.shape[0]

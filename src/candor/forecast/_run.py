@@ -17,7 +17,14 @@ from candor._units import format_bytes
 from candor.errors import DataError
 from candor.forecast._costs import TIME_EXPONENT_SD, CostCurve, fit_cost_curve
 from candor.forecast._curve import LearningCurve, RowsNeeded, fit_learning_curve
-from candor.stats import Estimate, Metric, get_metric, metric_value, prepare_predictions
+from candor.stats import (
+    Estimate,
+    Metric,
+    get_metric,
+    metric_value,
+    prepare_predictions,
+    wilson_interval,
+)
 
 Progress = Callable[[str, dict[str, Any]], None]
 
@@ -138,6 +145,20 @@ class ForecastResult:
             "in words: .sentence; everything: .to_dict())"
         )
 
+    def _holdout(self, name: str) -> dict[str, Any] | None:
+        """A family's error forecasting the hidden largest anchors, with what it was measured on."""
+        v = self.curve.holdout_error.get(name)
+        if v is None:
+            return None
+        rows = list(self.curve.holdout_sizes)
+        return {
+            "value": v,
+            "n": len(rows),
+            "rows": rows,
+            "method": f"root mean square error of the forecasts of the {len(rows)} largest "
+            "anchors' mean scores, fitted to the smaller anchors",
+        }
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "rung": self.rung,
@@ -150,11 +171,12 @@ class ForecastResult:
                 k: {
                     "weight": self.curve.weights.get(k, 0.0),
                     "formula": f.family.formula,
-                    "plateau": f.plateau,
-                    "holdout_rmse": self.curve.holdout_error.get(k),
+                    "plateau": self.curve.family_plateau(k).to_dict(),
+                    "holdout_rmse": self._holdout(k),
                 }
                 for k, f in self.curve.fits.items()
             },
+            "weighting": "each family weighs 1 / (its holdout error^2 + a floor), normalised",
             "at_full": self.at_full.to_dict(),
             "at_scales": [s.to_dict() for s in self.at_scales],
             "plateau": self.plateau.to_dict(),
@@ -191,15 +213,34 @@ class BacktestPoint:
     def covered(self) -> bool:
         return self.forecast.contains(self.truth)
 
+    def _off(self, value: float, what: str) -> Estimate:
+        """``value`` minus the measured score, with the measured mean's interval: how far off
+        ``what`` is, given the truth's own noise."""
+        m = self.measured
+        return Estimate(
+            value - m.value,
+            value - m.high,
+            value - m.low,
+            m.level,
+            m.n,
+            f"{what} minus the measured mean score; the interval is the measured mean's "
+            f"({m.method})",
+        )
+
+    def error_estimate(self) -> Estimate:
+        """The forecast's error (forecast minus measured), with the measured mean's interval."""
+        return self._off(self.forecast.value, "the forecast")
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "rows": self.rows,
-            "truth": self.truth,
             "measured": self.measured.to_dict(),
             "forecast": self.forecast.to_dict(),
-            "error": self.error,
+            "error": self.error_estimate().to_dict(),
             "covered": self.covered,
-            "last_anchor_error": self.last_anchor - self.truth,
+            "last_anchor_error": self._off(
+                self.last_anchor, "the largest visible anchor's mean score"
+            ).to_dict(),
             "fit_seconds": None if self.fit_seconds is None else self.fit_seconds.to_dict(),
             "measured_seconds": (
                 None if self.measured_seconds is None else self.measured_seconds.to_dict()
@@ -225,6 +266,36 @@ class BacktestResult:
     def final(self) -> BacktestPoint:
         return self.points[-1]
 
+    def mean_absolute_error(self) -> Estimate:
+        """The mean |forecast - measured| over the hidden anchors; its bounds carry each measured
+        mean's interval (the truth's own noise) through the absolute value."""
+        errs = [p.error_estimate() for p in self.points]
+        lows = [0.0 if e.low <= 0 <= e.high else min(abs(e.low), abs(e.high)) for e in errs]
+        highs = [max(abs(e.low), abs(e.high)) for e in errs]
+        return Estimate(
+            float(np.mean([abs(e.value) for e in errs])),
+            float(np.mean(lows)),
+            float(np.mean(highs)),
+            errs[0].level,
+            len(errs),
+            f"mean absolute error over {len(errs)} hidden anchor(s); bounds from each measured "
+            "mean's interval",
+        )
+
+    def coverage(self) -> Estimate:
+        """How many hidden anchors the forecast's interval held, with Wilson's 95% interval."""
+        k = sum(p.covered for p in self.points)
+        w = wilson_interval(k, len(self.points), 0.95)
+        return Estimate(
+            w.value,
+            w.low,
+            w.high,
+            w.level,
+            w.n,
+            f"{k}/{len(self.points)} hidden anchors inside the forecast's "
+            f"{self.curve.level:.0%} interval; Wilson",
+        )
+
     def __repr__(self) -> str:  # the dataclass's own would print every grid
         f = self.final
         return (
@@ -239,8 +310,8 @@ class BacktestResult:
             "metric": self.metric,
             "forecast_from_rows": self.used_rows,
             "points": [p.to_dict() for p in self.points],
-            "mean_absolute_error": float(np.mean([abs(p.error) for p in self.points])),
-            "coverage": float(np.mean([p.covered for p in self.points])),
+            "mean_absolute_error": self.mean_absolute_error().to_dict(),
+            "coverage": self.coverage().to_dict(),
             "level": self.curve.level,
             **self.anchors.to_dict(),
             "sentence": self.sentence,
