@@ -159,3 +159,18 @@ def test_fit_time_past_the_anchors_allows_for_an_exponent_the_anchors_cannot_sho
     # within the anchors nothing changes
     assert timed.estimate(400).high == bare.estimate(400).high
     assert f"exponent error of {TIME_EXPONENT_SD:g}" in at.method
+
+
+def test_the_exponents_interval_holds_the_true_exponent_about_as_often_as_it_claims() -> None:
+    """The prior towards 1 must not pull a true 2 out of the reported exponent's interval."""
+    for b in (1, 2):
+        hits = 0
+        for seed in range(40):
+            curve = fit_cost_curve(SIZES, _measured(CURVES[b](SIZES), 300 + seed), level=0.90)
+            assert curve is not None
+            e = curve.exponent_estimate()
+            assert e.low <= e.value <= e.high and e.n == curve.n_points
+            hits += e.low - 1e-9 <= b <= e.high + 1e-9
+        assert hits >= 32, f"the 90% interval held exponent {b} in {hits}/40 curves"
+    d = curve.to_dict()
+    assert d["exponent"]["value"] == curve.exponent and "likelihood" in d["exponent"]["method"]

@@ -53,6 +53,8 @@ class CostCurve:
     floor: float = 0.0
     #: the exponent's error past the anchors beyond what they show (TIME_EXPONENT_SD for time)
     exponent_sd: float = 0.0
+    #: the exponents the measurements alone allow (the likelihood region, without the prior)
+    exponent_range: tuple[float, float] | None = None
 
     def _point(self, n: np.ndarray) -> np.ndarray:
         return np.asarray(self.overhead + self.scale * np.power(n, self.exponent))
@@ -93,13 +95,29 @@ class CostCurve:
             ),
         )
 
+    def exponent_estimate(self) -> Estimate:
+        """The fitted exponent b, with every exponent the data cannot tell from it (the profile
+        likelihood region the forecasts' intervals span too)."""
+        bs = [b for _, _, b in self.plausible] + list(self.exponent_range or ())
+        return Estimate(
+            self.exponent,
+            min(self.exponent, *bs),
+            max(self.exponent, *bs),
+            self.level,
+            self.n_points,
+            "exponents whose fit the measurements cannot tell from the best one (profile "
+            f"likelihood on a grid of {_EXPONENTS[1] - _EXPONENTS[0]:.2f}, with and without the "
+            "prior towards 1)",
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "what": self.what,
             "unit": self.unit,
-            "overhead": self.overhead,
+            "formula": f"{self.what} = overhead + scale * n^exponent",
+            "overhead": self.overhead,  # the chosen fit's parameters, given its exponent
             "scale": self.scale,
-            "exponent": self.exponent,
+            "exponent": self.exponent_estimate().to_dict(),
             "log_sd": self.log_sd,
             "n_points": self.n_points,
         }
@@ -155,6 +173,10 @@ def fit_cost_curve(
     # far from the anchors is as uncertain as the spread of these curves
     cut = float(score.min()) + noise * float(sps.chi2.ppf(level, 1))
     plausible = tuple((f[1], f[2], f[3]) for f, sc in zip(fits, score, strict=True) if sc <= cut)
+    # the same region from the measurements alone: the prior pulls it towards 1, and a reported
+    # exponent's interval must hold a true 2 as often as a true 1
+    best_sse = min(f[0] for f in fits)
+    alone = [f[3] for f in fits if f[0] <= best_sse + noise * float(sps.chi2.ppf(level, 1))]
     df = max(len(v) - 3, 1)
     return CostCurve(
         what,
@@ -170,4 +192,5 @@ def fit_cost_curve(
         plausible,
         float(v[n == n.max()].min()),
         exponent_sd,
+        (min(alone), max(alone)),
     )
