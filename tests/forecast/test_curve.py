@@ -296,3 +296,10 @@ def test_the_holdout_sizes_are_the_anchors_the_weights_were_measured_on(
 ) -> None:
     hidden = [int(s) for s in SIZES if s > 0.55 * SIZES[-1]]
     assert list(rising.holdout_sizes) == hidden and len(hidden) == 2
+
+
+def test_a_family_pinned_at_the_metrics_best_says_its_plateau_is_not_fitted(
+    rising: LearningCurve,
+) -> None:
+    e = rising.family_plateau("pow2")
+    assert e.value == 1.0 and "not fitted" in e.method

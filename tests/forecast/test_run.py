@@ -92,6 +92,11 @@ def test_forecast_to_dict_is_plain_data_with_the_anchors(result: ForecastResult)
     assert back["at_full"]["score"]["value"] == pytest.approx(result.at_full.score.value)
     assert [s["factor"] for s in back["at_scales"]] == [2.0, 10.0]
     assert set(back["families"]) == set(result.curve.fits)
+    for a, k in zip(back["anchors"], range(len(result.anchors.sizes)), strict=True):
+        m = a["mean_score"]  # the anchor means the sentence quotes, with their t intervals
+        scores = [v for v in a["scores"] if v is not None]
+        assert m["value"] == pytest.approx(np.mean(scores)) and m["n"] == len(scores), k
+        assert m["low"] <= m["value"] <= m["high"] and m["level"] == result.curve.level
     for name, fam in back["families"].items():  # no bare numbers: each figure has its n and method
         assert fam["plateau"]["low"] <= fam["plateau"]["value"] <= fam["plateau"]["high"], name
         assert fam["plateau"]["method"] and fam["plateau"]["n"] > 0
@@ -283,6 +288,17 @@ def test_backtest_sentence_reports_the_error(digits_backtest: BacktestResult) ->
     c = d["coverage"]
     assert 0.0 <= c["low"] <= c["value"] <= c["high"] <= 1.0
     assert c["n"] == len(digits_backtest.points)
+    # the verdict against quoting the last anchor: "about as close" within the truth's noise
+    f = digits_backtest.final
+    gap = abs(f.error) - abs(f.last_anchor - f.truth)
+    expected = (
+        "about as close as"
+        if abs(gap) <= f.measured.half_width
+        else "better than"
+        if gap < 0
+        else "worse than"
+    )
+    assert f"{expected} quoting the last anchor" in digits_backtest.sentence
 
 
 def test_backtest_with_too_few_rows_is_refused(cancer: tuple[pd.DataFrame, pd.Series]) -> None:

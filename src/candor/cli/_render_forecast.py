@@ -158,6 +158,15 @@ def print_backtest(console: Console, b: BacktestResult) -> None:
             _range(p.measured_seconds, format_seconds),
         )
     console.print(table)
+    mae, held = b.mean_absolute_error(), b.coverage()
+    console.print(
+        f"Over the {len(b.points)} hidden anchor(s): mean absolute error {mae.format()} "
+        f"(bounds from the measured means' intervals); the {b.curve.level:.0%} interval held "
+        f"{sum(p.covered for p in b.points)}/{len(b.points)} = {held.format(2)} (Wilson "
+        f"{held.level:.0%}). The errors are against the measured mean: its own interval is in "
+        "the measured column.",
+        highlight=False,
+    )
     last = b.points[-1].measured
     console.print(
         f"[dim]measured: the mean of the {last.n} fits at each size (cross-validation folds and "

@@ -67,14 +67,23 @@ class AnchorRun:
             None if self.constant is None else self.constant[:, :k],
         )
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, level: float = 0.90) -> dict[str, Any]:
+        """Every fit's figures, and each anchor's mean score and fit time with their t
+        intervals at ``level``."""
+
         def col(a: np.ndarray, k: int) -> list[float | None]:
             return [None if not np.isfinite(v) else float(v) for v in a[:, k]]
+
+        def mean(a: np.ndarray, k: int) -> dict[str, Any] | None:
+            e = repeat_mean(a[:, k], level)
+            return None if e is None else e.to_dict()
 
         return {
             "anchors": [
                 {
                     "rows": int(n),
+                    "mean_score": mean(self.scores, k),
+                    "mean_fit_seconds": mean(self.fit_seconds, k),
                     "scores": col(self.scores, k),
                     "fit_seconds": col(self.fit_seconds, k),
                     "peak_bytes": col(self.peak_bytes, k),
@@ -166,7 +175,7 @@ class ForecastResult:
             "metric": self.metric,
             "n_rows": self.n_rows,
             "level": self.curve.level,
-            **self.anchors.to_dict(),
+            **self.anchors.to_dict(self.curve.level),
             "families": {
                 k: {
                     "weight": self.curve.weights.get(k, 0.0),
@@ -313,7 +322,7 @@ class BacktestResult:
             "mean_absolute_error": self.mean_absolute_error().to_dict(),
             "coverage": self.coverage().to_dict(),
             "level": self.curve.level,
-            **self.anchors.to_dict(),
+            **self.anchors.to_dict(self.curve.level),
             "sentence": self.sentence,
         }
 
@@ -1054,11 +1063,14 @@ def backtest(
     last_est = repeat_mean(anchors.scores[:, k - 1], level)
     assert last_est is not None  # the curve was fitted, so the last visible anchor has scores
     baseline = abs(last - f.truth)
+    # two errors against one noisy truth: a difference smaller than the truth's own noise says
+    # neither was closer
+    noise = f.measured.half_width
     verdict = (
-        "better than"
+        "about as close as"
+        if abs(abs(f.error) - baseline) <= noise
+        else "better than"
         if abs(f.error) < baseline
-        else "no better than"
-        if abs(f.error) == baseline
         else "worse than"
     )
     sentence = (
@@ -1066,7 +1078,12 @@ def backtest(
         f"{f.forecast.format()} and {m.label} {f.measured.format()} was measured: an error of "
         f"{f.error:+.3f}, {'inside' if f.covered else 'outside'} the {level:.0%} interval, and "
         f"{verdict} quoting the last anchor's {last_est.format()} (an error of "
-        f"{last - f.truth:+.3f})."
+        f"{last - f.truth:+.3f})"
+        + (
+            f": the two differ by less than the measured score's own noise (+-{noise:.3f})."
+            if verdict.startswith("about")
+            else "."
+        )
     )
     if f.fit_seconds is not None and f.measured_seconds is not None:
         t, mt = f.fit_seconds, f.measured_seconds
