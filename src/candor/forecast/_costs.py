@@ -171,12 +171,13 @@ def fit_cost_curve(
     sse, c, a, b = fits[int(np.argmin(score))]
     # every exponent the data cannot tell from the best (a profile-likelihood region): a forecast
     # far from the anchors is as uncertain as the spread of these curves
-    cut = float(score.min()) + noise * float(sps.chi2.ppf(level, 1))
+    allowance = noise * float(sps.chi2.ppf(level, 1))
+    cut = float(score.min()) + allowance
     plausible = tuple((f[1], f[2], f[3]) for f, sc in zip(fits, score, strict=True) if sc <= cut)
     # the same region from the measurements alone: the prior pulls it towards 1, and a reported
     # exponent's interval must hold a true 2 as often as a true 1
     best_sse = min(f[0] for f in fits)
-    alone = [f[3] for f in fits if f[0] <= best_sse + noise * float(sps.chi2.ppf(level, 1))]
+    alone = [f[3] for f in fits if f[0] <= best_sse + allowance]
     df = max(len(v) - 3, 1)
     return CostCurve(
         what,

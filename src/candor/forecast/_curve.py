@@ -256,18 +256,18 @@ class LearningCurve:
         nothing to resample: the interval is the point, and the method says so."""
         fit = self.fits[name]
         v = self.sign * fit.plateau
+        n = int(self.anchors.repeats.sum())
         if fit.family.at_best:
             return Estimate(
                 v,
                 v,
                 v,
                 self.level,
-                int(self.anchors.repeats.sum()),
+                n,
                 "not fitted: this family's curve approaches the metric's best value",
             )
         draws = np.array([b[name].plateau for b in self.boot if name in b], dtype=float)
         draws = draws[np.isfinite(draws)]
-        n = int(self.anchors.repeats.sum())
         if len(draws) < 2:
             return Estimate(
                 v, v, v, self.level, n, "the family's fitted plateau; no bootstrap (one repeat)"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -294,14 +294,9 @@ class BacktestResult:
     def coverage(self) -> Estimate:
         """How many hidden anchors the forecast's interval held, with Wilson's 95% interval."""
         k = sum(p.covered for p in self.points)
-        w = wilson_interval(k, len(self.points), 0.95)
-        return Estimate(
-            w.value,
-            w.low,
-            w.high,
-            w.level,
-            w.n,
-            f"{k}/{len(self.points)} hidden anchors inside the forecast's "
+        return replace(
+            wilson_interval(k, len(self.points), 0.95),
+            method=f"{k}/{len(self.points)} hidden anchors inside the forecast's "
             f"{self.curve.level:.0%} interval; Wilson",
         )
 
